@@ -1,0 +1,77 @@
+"""Command line: `pipeline run RAW_DIR --out OUT_DIR` and one subcommand per stage (what DVC calls)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pipeline import __version__
+
+log = logging.getLogger("pipeline")
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+def _add_common(p: argparse.ArgumentParser, out_default: str | None = "clean") -> None:
+    p.add_argument("--out", type=Path, default=None if out_default is None else Path(out_default),
+                   required=out_default is None,
+                   help="output folder (stage outputs under OUT/stages, metrics under OUT/metrics)")
+    p.add_argument("--params", type=Path, default=None,
+                   help="params YAML (default: ./params.yaml if present, else built-in defaults)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pipeline", description=(
+        "Turn scraped news pages into a clean, deduplicated, traceable text dataset."))
+    parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="run every stage on RAW_DIR and write OUT_DIR")
+    run.add_argument("raw_dir", type=Path, metavar="RAW_DIR")
+    _add_common(run, out_default=None)
+    ing = sub.add_parser("ingest", help="stage 1: read and decode every file of RAW_DIR")
+    ing.add_argument("raw_dir", type=Path, metavar="RAW_DIR")
+    _add_common(ing)
+    for name, text in (("extract", "stage 2: main text and paragraphs with offsets"),
+                       ("strip", "stage 3: mark site chrome by rule"),
+                       ("dedup", "stage 4: mark exact and near-duplicate paragraphs"),
+                       ("export", "stage 5: write articles, paragraphs and rejects")):
+        _add_common(sub.add_parser(name, help=text))
+    return parser
+
+
+def _load(args: argparse.Namespace):
+    from pipeline.params import load_params
+
+    path = args.params
+    if path is None and DEFAULT_PARAMS.is_file():
+        path = DEFAULT_PARAMS
+    return load_params(path)
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    from pipeline import runner
+
+    params = _load(args)
+    if args.command == "run":
+        runner.run_all(args.raw_dir, args.out, params)
+    elif args.command == "ingest":
+        runner.run_ingest(args.raw_dir, args.out, params)
+    else:
+        getattr(runner, f"run_{args.command}")(args.out, params)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from pipeline.export_errors import USER_ERRORS
+
+    try:
+        _dispatch(args)
+    except USER_ERRORS as exc:
+        log.error("%s", exc)
+        return 2
+    return 0

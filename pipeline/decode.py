@@ -1,0 +1,108 @@
+"""Byte-level helpers for ingest: decompression with a cap, binary sniffing, charset decisions."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zlib
+
+_BOMS = [  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+]
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+_XML_DECL = re.compile(rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{1,40})["']""")
+# Magic numbers of formats that are certainly not text.
+_BINARY_MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF",
+                 b"PK\x03\x04": "ZIP", b"\x7fELF": "ELF", b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
+# Single-byte Western codecs a detector confuses on short input; WHATWG's fallback is windows-1252.
+_WESTERN = {"cp1250", "cp1252", "latin_1", "iso8859_15", "iso8859_2", "mac_roman", "cp1258"}
+GZIP_MAGIC = b"\x1f\x8b"
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+class DecodeError(Exception):
+    """Input that cannot become text; `code` is the reject reason code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def gunzip_capped(data: bytes, limit: int) -> bytes:
+    """Decompress gzip (all members) without ever holding more than `limit` bytes of output."""
+    out = bytearray()
+    rest = data
+    while rest:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            out += d.decompress(rest, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise DecodeError("gzip_corrupt", f"gzip data is corrupt ({exc})") from exc
+        if len(out) > limit:
+            raise DecodeError("gzip_too_large",
+                              f"decompressed size exceeds ingest.max_decompressed_bytes={limit}")
+        if d.unconsumed_tail:
+            raise DecodeError("gzip_too_large",
+                              f"decompressed size exceeds ingest.max_decompressed_bytes={limit}")
+        if not d.eof:
+            raise DecodeError("gzip_truncated", "gzip stream ends before its end-of-stream marker")
+        rest = d.unused_data.lstrip(b"\x00")  # concatenated members, zero padding tolerated
+    return bytes(out)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """Name of a binary format recognised by its magic number, or 'NUL bytes' for any NUL."""
+    for magic, name in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            return name
+    if b"\x00" in data[:65536]:
+        return "NUL bytes"
+    return None
+
+
+def bom_encoding(data: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    return None
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset an HTML/XML page declares in its first 4 KiB, if Python knows the codec."""
+    head = data[:4096]
+    m = _XML_DECL.search(head) or _META_CHARSET.search(head)
+    if not m:
+        return None
+    try:
+        return codecs.lookup(m.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+
+
+def detect_charset(data: bytes) -> str | None:
+    """UTF-8 if it decodes; else the detector's guess, with Western guesses folded to cp1252."""
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # heavy import, only for non-UTF-8 input
+
+    best = from_bytes(data).best()
+    guess = codecs.lookup(best.encoding).name if best is not None else None
+    if guess is None or guess in _WESTERN or guess.startswith("utf_16") or guess.startswith("utf_32"):
+        try:
+            data.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            return None if guess is None or guess.startswith("utf_") else guess
+    return guess
+
+
+def control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    return len(_CONTROL.findall(text)) / len(text)

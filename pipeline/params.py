@@ -1,0 +1,164 @@
+"""Stage parameters: one frozen dataclass per `params.yaml` section, validated on construction."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ParamsError(ValueError):
+    """A params file is malformed or holds an impossible value."""
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ParamsError(message)
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    batch_size: int = 256
+    max_file_bytes: int = 50_000_000
+    # Cap on gzip output: a small .gz can expand to gigabytes (a "gzip bomb").
+    max_decompressed_bytes: int = 50_000_000
+    # Share of C0 control characters above which decoded text is treated as binary.
+    max_control_char_ratio: float = 0.01
+
+    def __post_init__(self) -> None:
+        _check(self.batch_size >= 1, "ingest.batch_size must be >= 1")
+        _check(self.max_file_bytes >= 1, "ingest.max_file_bytes must be >= 1")
+        _check(self.max_decompressed_bytes >= 1, "ingest.max_decompressed_bytes must be >= 1")
+        _check(0.0 <= self.max_control_char_ratio < 1.0, "ingest.max_control_char_ratio must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class ExtractParams:
+    batch_size: int = 256
+    include_tables: bool = True
+    favor_precision: bool = False
+    favor_recall: bool = False
+    title_max_words: int = 30
+    title_min_words: int = 3
+    title_search_lines: int = 3
+    # htmldate otherwise caps dates at "today", which would make output depend on the clock.
+    date_max: str = "2100-12-31"
+
+    def __post_init__(self) -> None:
+        _check(self.batch_size >= 1, "extract.batch_size must be >= 1")
+        _check(not (self.favor_precision and self.favor_recall),
+               "extract.favor_precision and extract.favor_recall are mutually exclusive")
+        _check(1 <= self.title_min_words <= self.title_max_words,
+               "extract.title_min_words must be >= 1 and <= title_max_words")
+        _check(self.title_search_lines >= 1, "extract.title_search_lines must be >= 1")
+        _check(bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.date_max)),
+               "extract.date_max must be a YYYY-MM-DD date")
+
+
+@dataclass(frozen=True)
+class StripParams:
+    # Above this share of a document's characters, strip keeps the document as it is (the guard).
+    guard_max_removed_fraction: float = 0.7
+    disabled_rules: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.guard_max_removed_fraction <= 1.0,
+               "strip.guard_max_removed_fraction must be in (0, 1]")
+        _check(all(isinstance(r, str) and r for r in self.disabled_rules),
+               "strip.disabled_rules must be a list of rule ids")
+
+
+@dataclass(frozen=True)
+class DedupParams:
+    threshold: float = 0.8
+    num_perm: int = 128
+    shingle_size: int = 3
+    seed: int = 1
+    # Explicit LSH band split (bands * rows <= num_perm); null lets datasketch choose.
+    lsh_bands: int | None = 16
+    lsh_rows: int | None = 8
+    # Paragraphs with fewer words are only deduplicated exactly: a one-word edit moves
+    # the Jaccard of a handful of shingles too far for MinHash to mean anything.
+    minhash_min_words: int = 6
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.threshold <= 1.0, "dedup.threshold must be in (0, 1]")
+        _check(self.num_perm >= 16, "dedup.num_perm must be >= 16")
+        _check(self.shingle_size >= 1, "dedup.shingle_size must be >= 1")
+        _check(self.minhash_min_words >= 1, "dedup.minhash_min_words must be >= 1")
+        _check((self.lsh_bands is None) == (self.lsh_rows is None),
+               "dedup.lsh_bands and dedup.lsh_rows must be set together")
+        if self.lsh_bands is not None and self.lsh_rows is not None:
+            _check(self.lsh_bands >= 1 and self.lsh_rows >= 1, "dedup.lsh_bands/lsh_rows must be >= 1")
+            _check(self.lsh_bands * self.lsh_rows <= self.num_perm,
+                   "dedup.lsh_bands * dedup.lsh_rows must be <= dedup.num_perm")
+
+
+@dataclass(frozen=True)
+class ExportParams:
+    compression: str = "zstd"
+
+    def __post_init__(self) -> None:
+        _check(self.compression in {"zstd", "snappy", "gzip", "none"},
+               "export.compression must be one of zstd, snappy, gzip, none")
+
+
+@dataclass(frozen=True)
+class Params:
+    ingest: IngestParams = field(default_factory=IngestParams)
+    extract: ExtractParams = field(default_factory=ExtractParams)
+    strip: StripParams = field(default_factory=StripParams)
+    dedup: DedupParams = field(default_factory=DedupParams)
+    export: ExportParams = field(default_factory=ExportParams)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def digest(self) -> str:
+        """sha256 of the canonical JSON of every section: what `params_hash` records."""
+        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+_CLASSES = {"ingest": IngestParams, "extract": ExtractParams, "strip": StripParams,
+            "dedup": DedupParams, "export": ExportParams}
+
+
+def _section(name: str, raw: Any) -> Any:
+    cls = _CLASSES[name]
+    if raw is None:
+        return cls()
+    _check(isinstance(raw, dict), f"params section '{name}' must be a mapping")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - known)
+    _check(not unknown, f"unknown key(s) in params section '{name}': {', '.join(unknown)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ParamsError(f"params section '{name}': {exc}") from exc
+
+
+def params_from_mapping(raw: Any) -> Params:
+    raw = raw or {}
+    _check(isinstance(raw, dict), "params file must hold a mapping of sections")
+    unknown = sorted(set(raw) - set(_CLASSES))
+    _check(not unknown, f"unknown params section(s): {', '.join(unknown)}")
+    return Params(**{name: _section(name, raw.get(name)) for name in _CLASSES})
+
+
+def load_params(path: Path | None) -> Params:
+    """Read `params.yaml`; a missing path means the defaults (the same values as the shipped file)."""
+    if path is None:
+        return Params()
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParamsError(f"cannot read params file {path}: {exc}") from exc
+    return params_from_mapping(raw)

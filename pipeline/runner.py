@@ -1,0 +1,182 @@
+"""Entry points: read upstream Parquet and params, call a pure stage, write its outputs atomically.
+
+Layout under OUT: `stages/<stage>/*.parquet` (each stage's own view), `metrics/<stage>.json`,
+and the final `articles.parquet`, `paragraphs.parquet`, `rejects.parquet`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline import __version__, schema
+from pipeline import parquet_io as pio
+from pipeline.params import Params
+from pipeline.progress import progress_bar
+from pipeline.result import StageResult
+from pipeline.rules import load_rules
+from pipeline.stages import dedup, export, extract, ingest, strip
+
+log = logging.getLogger(__name__)
+STAGES = ("ingest", "extract", "strip", "dedup", "export")
+
+
+def stage_dir(out: Path, stage: str) -> Path:
+    return out / "stages" / stage
+
+
+def _write_metrics(out: Path, stage: str, counters: dict[str, Any]) -> None:
+    pio.write_json({stage: counters}, out / "metrics" / f"{stage}.json")
+
+
+def _summary(stage: str, kept: int, total: int, unit: str) -> None:
+    share = f"{kept / total:.1%}" if total else "n/a"
+    log.info("%s: kept %s of %s %s (%s)", stage, f"{kept:,}", f"{total:,}", unit, share)
+
+
+def list_raw(raw_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """Files under raw_dir as sorted relative POSIX paths, plus paths refused before reading.
+
+    Symlinks are not followed into directories, and a file symlink that resolves outside
+    raw_dir is refused (reported as a reject, never read).
+    """
+    root = raw_dir.resolve()
+    files: list[str] = []
+    refused: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=False):
+        dirnames.sort()
+        for name in filenames:
+            path = Path(dirpath) / name
+            rel = path.relative_to(raw_dir).as_posix()
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                refused[rel] = "symlink_outside_raw: symlink points outside the raw folder; not followed"
+            files.append(rel)
+    return sorted(files), refused
+
+
+def _raw_batches(raw_dir: Path, files: list[str], refused: dict[str, str],
+                 size: int) -> Iterator[pa.Table]:
+    for start in range(0, len(files), size):
+        rows = []
+        for rel in files[start:start + size]:
+            data, err = None, refused.get(rel)
+            if err is None:
+                try:
+                    data = (raw_dir / rel).read_bytes()
+                except OSError as exc:
+                    err = f"cannot read file ({exc.strerror or exc})"
+            rows.append({"source_path": rel, "data": data, "read_error": err})
+        yield pa.Table.from_pylist(rows, schema=schema.RAW)
+
+
+def run_ingest(raw_dir: Path, out: Path, params: Params) -> dict[str, Any]:
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
+    files, refused = list_raw(raw_dir)
+    ids = ingest.assign_doc_ids(files)
+    results: list[StageResult] = []
+
+    def docs() -> Iterator[pa.Table]:
+        with progress_bar(len(files), "ingest", "file") as bar:
+            for batch in _raw_batches(raw_dir, files, refused, params.ingest.batch_size):
+                res = ingest.run(batch, params.ingest, ids)
+                results.append(res)
+                bar.update(batch.num_rows)
+                yield res.tables["documents"]
+
+    d = stage_dir(out, "ingest")
+    pio.write_batches(docs(), schema.DOCUMENTS_RAW, d / "documents.parquet", params.export.compression)
+    rejects = pa.concat_tables([r.tables["rejects"] for r in results] or [schema.empty(schema.REJECTS)])
+    pio.write_table(rejects, d / "rejects.parquet", params.export.compression)
+    counters = _merge_counters([r.counters for r in results])
+    _write_metrics(out, "ingest", counters)
+    _summary("ingest", counters.get("documents", 0), counters.get("files", 0), "files")
+    return counters
+
+
+def _merge_counters(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum per-batch counters, nested dicts key by key."""
+    total: dict[str, Any] = {}
+    for part in parts:
+        for k, v in part.items():
+            if isinstance(v, dict):
+                sub = total.setdefault(k, {})
+                for kk, vv in v.items():
+                    sub[kk] = sub.get(kk, 0) + vv
+            else:
+                total[k] = total.get(k, 0) + v
+    return {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in total.items()}
+
+
+def run_extract(out: Path, params: Params) -> dict[str, Any]:
+    src = stage_dir(out, "ingest") / "documents.parquet"
+    n_docs = pio.read_table(src, columns=["doc_id"]).num_rows
+    results: list[StageResult] = []
+    with progress_bar(n_docs, "extract", "doc") as bar:
+        for batch in pio.iter_row_groups(src):
+            results.append(extract.run(batch, params.extract, progress=bar.update))
+    d = stage_dir(out, "extract")
+    comp = params.export.compression
+    for name, sch in (("documents", schema.DOCUMENTS), ("paragraphs", schema.PARAGRAPHS)):
+        pio.write_batches((r.tables[name] for r in results), sch, d / f"{name}.parquet", comp)
+    rejects = pa.concat_tables([r.tables["rejects"] for r in results] or [schema.empty(schema.REJECTS)])
+    pio.write_table(rejects, d / "rejects.parquet", comp)
+    counters = _merge_counters([r.counters for r in results])
+    _write_metrics(out, "extract", counters)
+    _summary("extract", counters.get("documents", 0), counters.get("documents_in", 0), "documents")
+    return counters
+
+
+def run_strip(out: Path, params: Params) -> dict[str, Any]:
+    src = stage_dir(out, "extract")
+    rules = load_rules(disabled=params.strip.disabled_rules)
+    docs = pio.read_table(src / "documents.parquet", columns=["doc_id", "hostname"])
+    results = [strip.run(batch, docs, rules, params.strip)
+               for batch in pio.iter_row_groups(src / "paragraphs.parquet")]
+    pio.write_batches((r.tables["paragraphs"] for r in results), schema.PARAGRAPHS,
+                      stage_dir(out, "strip") / "paragraphs.parquet", params.export.compression)
+    counters = _merge_counters([r.counters for r in results])
+    counters["rules_hash"] = rules.digest
+    _write_metrics(out, "strip", counters)
+    _summary("strip", counters.get("kept", 0), counters.get("paragraphs_in", 0), "paragraphs")
+    return counters
+
+
+def run_dedup(out: Path, params: Params) -> dict[str, Any]:
+    table = pio.read_table(stage_dir(out, "strip") / "paragraphs.parquet")
+    res = dedup.run(table, params.dedup)
+    pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet",
+                    params.export.compression)
+    _write_metrics(out, "dedup", res.counters)
+    _summary("dedup", res.counters["kept"], res.counters["paragraphs_in"], "paragraphs")
+    return res.counters
+
+
+def run_export(out: Path, params: Params) -> dict[str, Any]:
+    ing, ext = stage_dir(out, "ingest"), stage_dir(out, "extract")
+    ingest_rejects = pio.read_table(ing / "rejects.parquet")
+    n_files = pio.read_table(ing / "documents.parquet", columns=["doc_id"]).num_rows \
+        + ingest_rejects.num_rows
+    cols = [c for c in schema.DOCUMENTS.names if c != "extracted_text"]
+    info = export.RunInfo(__version__, params.digest(),
+                          load_rules(disabled=params.strip.disabled_rules).digest, n_files)
+    res = export.run(pio.read_table(ext / "documents.parquet", columns=cols),
+                     pio.read_table(stage_dir(out, "dedup") / "paragraphs.parquet"),
+                     pa.concat_tables([ingest_rejects, pio.read_table(ext / "rejects.parquet")]), info)
+    for name in ("articles", "paragraphs", "rejects"):
+        pio.write_table(res.tables[name], out / f"{name}.parquet", params.export.compression)
+    _write_metrics(out, "export", res.counters)
+    _summary("export", res.counters["articles"], res.counters["input_files"], "input files as articles")
+    return res.counters
+
+
+def run_all(raw_dir: Path, out: Path, params: Params) -> dict[str, dict[str, Any]]:
+    """Every stage in order, through the same entry points the DVC stages call."""
+    return {"ingest": run_ingest(raw_dir, out, params), "extract": run_extract(out, params),
+            "strip": run_strip(out, params), "dedup": run_dedup(out, params),
+            "export": run_export(out, params)}

@@ -1,0 +1,94 @@
+"""Arrow schemas of every table the stages exchange: the contract, written down once."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+RAW = pa.schema([
+    ("source_path", pa.string()),
+    ("data", pa.binary()),
+    ("read_error", pa.string()),  # set when the file could not be read at all
+])
+
+_PROVENANCE = [
+    ("doc_id", pa.string()),
+    ("source_path", pa.string()),
+    ("source_sha256", pa.string()),
+    ("source_bytes", pa.int64()),
+    ("source_format", pa.string()),
+    ("compression", pa.string()),
+    ("encoding", pa.string()),
+    ("url", pa.string()),
+]
+
+# ingest -> extract: one row per decoded input document.
+DOCUMENTS_RAW = pa.schema(_PROVENANCE + [("content", pa.string())])
+
+# extract -> later stages: document metadata and the extracted text that paragraph offsets index.
+DOCUMENTS = pa.schema(_PROVENANCE + [
+    ("title", pa.string()),
+    ("date", pa.string()),
+    ("site", pa.string()),
+    ("hostname", pa.string()),
+    ("extracted_text", pa.string()),
+])
+
+PARAGRAPHS = pa.schema([
+    ("doc_id", pa.string()),
+    ("para_idx", pa.int32()),
+    ("text", pa.string()),
+    ("char_start", pa.int64()),
+    ("char_end", pa.int64()),
+    ("status", pa.string()),       # kept | removed
+    ("stage", pa.string()),        # stage that removed (or, under the guard, flagged) the row
+    ("rule_id", pa.string()),
+    ("reason", pa.string()),
+    ("dup_of", pa.string()),       # doc_id:para_idx of the surviving copy
+    ("similarity", pa.float64()),  # MinHash estimate of Jaccard with the survivor
+    ("jaccard", pa.float64()),     # exact Jaccard of the shingle sets (the verification)
+])
+
+REJECTS = pa.schema([
+    ("source_path", pa.string()),
+    ("reason", pa.string()),        # "<code>: <what happened>"
+    ("reason_code", pa.string()),
+    ("stage", pa.string()),
+    ("doc_id", pa.string()),
+    ("source_sha256", pa.string()),
+])
+
+ARTICLES = pa.schema([
+    ("doc_id", pa.string()),
+    ("source_path", pa.string()),
+    ("source_sha256", pa.string()),
+    ("source_bytes", pa.int64()),
+    ("source_format", pa.string()),
+    ("compression", pa.string()),
+    ("encoding", pa.string()),
+    ("url", pa.string()),
+    ("title", pa.string()),
+    ("date", pa.string()),
+    ("site", pa.string()),
+    ("text", pa.string()),
+    ("n_paragraphs", pa.int32()),
+    ("n_removed_chrome", pa.int32()),
+    ("n_removed_duplicate", pa.int32()),
+    ("n_kept", pa.int32()),
+    ("strip_guarded", pa.bool_()),
+    ("pipeline_version", pa.string()),
+    ("params_hash", pa.string()),
+    ("rules_hash", pa.string()),
+])
+
+KEPT = "kept"
+REMOVED = "removed"
+
+
+def empty(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
+
+
+def reject_row(source_path: str, code: str, message: str, stage: str,
+               doc_id: str | None = None, sha256: str | None = None) -> dict:
+    return {"source_path": source_path, "reason": f"{code}: {message}", "reason_code": code,
+            "stage": stage, "doc_id": doc_id, "source_sha256": sha256}

@@ -1,0 +1,107 @@
+"""Extract: decoded documents to paragraphs with character offsets, plus document metadata."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline import schema, textutil
+from pipeline.params import ExtractParams
+from pipeline.result import StageResult
+
+STAGE = "extract"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    site: str | None = None
+    hostname: str | None = None
+
+
+def extract_html(html: str, params: ExtractParams) -> Extracted | None:
+    """Main text of a page through trafilatura (comments excluded), one paragraph per line."""
+    import trafilatura  # heavy import: only paid when there is HTML to extract
+
+    doc = trafilatura.bare_extraction(
+        html, include_comments=False, with_metadata=True, include_tables=params.include_tables,
+        favor_precision=params.favor_precision, favor_recall=params.favor_recall,
+        deduplicate=False,  # trafilatura's cache is order-dependent; dedup is our own stage
+        date_extraction_params={"original_date": True, "extensive_search": True,
+                                "max_date": params.date_max},
+    )
+    if doc is None or not (doc.text or "").strip():
+        return None
+    return Extracted(doc.text, doc.title or None, doc.url or None, doc.date or None,
+                     doc.sitename or None, doc.hostname or None)
+
+
+def text_title(paragraphs: list[str], params: ExtractParams) -> str | None:
+    """The first of the opening lines that reads as a headline ('Now Reading' is too short)."""
+    for para in paragraphs[: params.title_search_lines]:
+        if textutil.is_headline_like(para, params.title_min_words, params.title_max_words):
+            return para
+    return None
+
+
+def _paragraph_rows(doc_id: str, text: str) -> list[dict[str, Any]]:
+    return [{"doc_id": doc_id, "para_idx": i, "text": para, "char_start": start, "char_end": end,
+             "status": schema.KEPT, "stage": None, "rule_id": None, "reason": None,
+             "dup_of": None, "similarity": None, "jaccard": None}
+            for i, (start, end, para) in enumerate(textutil.split_paragraphs(text))]
+
+
+def _extract_one(doc: dict[str, Any], params: ExtractParams,
+                 html_extractor: Callable[[str, ExtractParams], Extracted | None]) -> Extracted:
+    if doc["source_format"] == "html":
+        found = html_extractor(doc["content"], params)
+        return found if found is not None else Extracted("")
+    paras = [p for _, _, p in textutil.split_paragraphs(doc["content"])]
+    return Extracted(doc["content"], text_title(paras, params))
+
+
+def _document_row(doc: dict[str, Any], ex: Extracted) -> dict[str, Any]:
+    row = {k: doc[k] for k in schema.DOCUMENTS_RAW.names if k != "content"}
+    row.update(url=doc["url"] or ex.url, title=ex.title, date=ex.date, site=ex.site,
+               hostname=ex.hostname, extracted_text=ex.text)
+    return row
+
+
+def run(documents: pa.Table, params: ExtractParams,
+        html_extractor: Callable[[str, ExtractParams], Extracted | None] = extract_html,
+        progress: Callable[[int], None] | None = None) -> StageResult:
+    """Extract every document; one with no text, or whose extractor fails, becomes a reject."""
+    docs_out, paras_out, rejects = [], [], []
+    for doc in documents.to_pylist():
+        try:
+            ex = _extract_one(doc, params, html_extractor)
+        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
+            log.warning("extract failed on %s: %s", doc["source_path"], exc)
+            rejects.append(schema.reject_row(doc["source_path"], "extract_error",
+                                             f"{type(exc).__name__}: {exc}", STAGE,
+                                             doc["doc_id"], doc["source_sha256"]))
+            continue
+        rows = _paragraph_rows(doc["doc_id"], ex.text)
+        if not rows:
+            what = "no main text found in the page" if doc["source_format"] == "html" else "no text"
+            rejects.append(schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE,
+                                             doc["doc_id"], doc["source_sha256"]))
+        else:
+            docs_out.append(_document_row(doc, ex))
+            paras_out.extend(rows)
+        if progress is not None:
+            progress(1)
+    rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
+    counters = {"documents_in": documents.num_rows, "documents": len(docs_out),
+                "paragraphs": len(paras_out), "rejects": len(rejects)}
+    return StageResult({"documents": pa.Table.from_pylist(docs_out, schema=schema.DOCUMENTS),
+                        "paragraphs": pa.Table.from_pylist(paras_out, schema=schema.PARAGRAPHS),
+                        "rejects": rejects_t}, rejects_t, counters)

@@ -1,0 +1,109 @@
+"""Strip: mark paragraphs that are site chrome, by rule, leaving every row in place."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import schema
+from pipeline.params import StripParams
+from pipeline.result import StageResult
+from pipeline.rules import Rule, RuleSet, heuristics
+
+STAGE = "strip"
+
+
+@dataclass(frozen=True)
+class DocVerdict:
+    marks: list[Rule | None]  # the rule that flags each paragraph, or None
+    guarded: bool             # the guard refused to remove what the rules flagged
+    removed_fraction: float
+
+
+def _apply_actions(own: Sequence[Rule | None], paras: Sequence[str]) -> list[Rule | None]:
+    """Spread block rules over what follows them; a paragraph's own rule always wins.
+
+    So inside a comment section the Akismet notice keeps `akismet_notice_v1` and only the
+    paragraphs no rule knows take the section header's id.
+    """
+    marks = list(own)
+    for i, rule in enumerate(own):
+        if rule is None or rule.action == "remove":
+            continue
+        if rule.action == "remove_rest":
+            for j in range(i + 1, len(paras)):
+                marks[j] = marks[j] or rule
+            break  # everything after the first comment-section header is already marked
+        max_words = int(rule.options.get("max_words", 20))
+        for j in heuristics.following_teasers(paras, own, i, max_words):
+            marks[j] = rule
+    return marks
+
+
+def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
+                  guard_fraction: float) -> DocVerdict:
+    """Line rules first (first match wins), then structural heuristics, then the guard."""
+    line_rules = [r for r in rules.line_rules if r.applies_to(hostname)]
+    own = [next((r for r in line_rules if r.matches(text)), None) for text in paras]
+    marks = _apply_actions(own, paras)
+    for rule in rules.structural_rules:
+        if rule.applies_to(hostname):
+            for j in heuristics.REGISTRY[rule.heuristic](paras, marks, rule.options):
+                marks[j] = marks[j] or rule
+    total = sum(len(p) for p in paras) or 1
+    removed = sum(len(p) for p, m in zip(paras, marks, strict=True) if m is not None) / total
+    return DocVerdict(marks, removed > guard_fraction, removed)
+
+
+def _doc_updates(rows: list[dict[str, Any]], verdict: DocVerdict, guard_fraction: float) -> None:
+    for row, rule in zip(rows, verdict.marks, strict=True):
+        if rule is None:
+            continue
+        row.update(stage=STAGE, rule_id=rule.id)
+        if verdict.guarded:
+            row["reason"] = (f"kept by guard: rules would remove {verdict.removed_fraction:.0%} of the "
+                             f"document (> {guard_fraction:.0%}); flagged as {rule.kind}: {rule.reason}")
+        else:
+            row.update(status=schema.REMOVED, reason=f"{rule.kind}: {rule.reason}")
+
+
+def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams) -> StageResult:
+    """Mark chrome in every document; rows stay in place, only kept rows are looked at."""
+    hosts = dict(zip(documents.column("doc_id").to_pylist(),
+                     documents.column("hostname").to_pylist(), strict=True))
+    rows = paragraphs.to_pylist()
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["status"] == schema.KEPT:
+            by_doc.setdefault(row["doc_id"], []).append(row)
+    guarded: list[str] = []
+    for doc_id, doc_rows in by_doc.items():
+        doc_rows.sort(key=lambda r: r["para_idx"])
+        verdict = mark_document([r["text"] for r in doc_rows], rules, hosts.get(doc_id),
+                                params.guard_max_removed_fraction)
+        _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
+        if verdict.guarded:
+            guarded.append(doc_id)
+    out = pa.Table.from_pylist(rows, schema=schema.PARAGRAPHS)
+    return StageResult({"paragraphs": out}, _removed_here(out), _counters(rows, guarded))
+
+
+def _removed_here(table: pa.Table) -> pa.Table:
+    mask = pc.and_(pc.equal(table.column("stage"), STAGE),
+                   pc.equal(table.column("status"), schema.REMOVED))
+    return table.filter(pc.fill_null(mask, False))
+
+
+def _counters(rows: list[dict[str, Any]], guarded: list[str]) -> dict[str, Any]:
+    here = [r for r in rows if r["stage"] == STAGE]
+    removed = [r for r in here if r["status"] == schema.REMOVED]
+    kept_in = sum(1 for r in rows if r["status"] == schema.KEPT or r["stage"] == STAGE)
+    return {"paragraphs_in": kept_in, "removed": len(removed), "kept": kept_in - len(removed),
+            "removed_by_rule": dict(sorted(Counter(r["rule_id"] for r in removed).items())),
+            "guarded_documents": len(guarded),
+            "guarded_paragraphs": len(here) - len(removed)}

@@ -1,0 +1,48 @@
+"""Small text helpers shared by the stages: paragraph splitting, normalisation, headline tests."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+_LINE = re.compile(r"[^\r\n\u2028\u2029]+")
+_WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"[\W_]+")
+# A headline does not end like a sentence or a clause.
+_SENTENCE_END = (".", ",", ";", ":", "…")
+_CLOSING_QUOTES = "\"'”’»)]"
+
+
+def split_paragraphs(text: str) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, paragraph) for each non-blank line; text[start:end] == paragraph."""
+    for m in _LINE.finditer(text):
+        line = m.group()
+        stripped = line.strip()
+        if not stripped:
+            continue
+        start = m.start() + (len(line) - len(line.lstrip()))
+        yield start, start + len(stripped), stripped
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def normalise(text: str) -> str:
+    """Case-, punctuation- and width-insensitive form used for duplicate detection."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+def strip_closing_quotes(text: str) -> str:
+    return text.rstrip().rstrip(_CLOSING_QUOTES).rstrip()
+
+
+def is_headline_like(text: str, min_words: int = 2, max_words: int = 20) -> bool:
+    """Short, one line, not ending like a sentence: the shape of titles and teaser links."""
+    n = len(words(text))
+    if not (min_words <= n <= max_words):
+        return False
+    core = strip_closing_quotes(text)
+    return bool(core) and not core.endswith(_SENTENCE_END)
