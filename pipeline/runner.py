@@ -1,7 +1,8 @@
 """Entry points: read upstream Parquet and params, call a pure stage, write its outputs atomically.
 
-Layout under OUT: `stages/<stage>/*.parquet` (each stage's own view), `metrics/<stage>.json`,
-and the final `articles.parquet`, `paragraphs.parquet`, `rejects.parquet`.
+Layout under OUT: `stages/<stage>/*.parquet` (each stage's own view, always zstd),
+`metrics/<stage>.json`, and the final `articles.parquet`, `paragraphs.parquet`, `rejects.parquet`
+(compressed as `export.compression` says).
 """
 
 from __future__ import annotations
@@ -90,9 +91,9 @@ def run_ingest(raw_dir: Path, out: Path, params: Params) -> dict[str, Any]:
                 yield res.tables["documents"]
 
     d = stage_dir(out, "ingest")
-    pio.write_batches(docs(), schema.DOCUMENTS_RAW, d / "documents.parquet", params.export.compression)
+    pio.write_batches(docs(), schema.DOCUMENTS_RAW, d / "documents.parquet")
     rejects = pa.concat_tables([r.tables["rejects"] for r in results] or [schema.empty(schema.REJECTS)])
-    pio.write_table(rejects, d / "rejects.parquet", params.export.compression)
+    pio.write_table(rejects, d / "rejects.parquet")
     counters = _merge_counters([r.counters for r in results])
     _write_metrics(out, "ingest", counters)
     _summary("ingest", counters.get("documents", 0), counters.get("files", 0), "files")
@@ -121,11 +122,10 @@ def run_extract(out: Path, params: Params) -> dict[str, Any]:
         for batch in pio.iter_row_groups(src):
             results.append(extract.run(batch, params.extract, progress=bar.update))
     d = stage_dir(out, "extract")
-    comp = params.export.compression
     for name, sch in (("documents", schema.DOCUMENTS), ("paragraphs", schema.PARAGRAPHS)):
-        pio.write_batches((r.tables[name] for r in results), sch, d / f"{name}.parquet", comp)
+        pio.write_batches((r.tables[name] for r in results), sch, d / f"{name}.parquet")
     rejects = pa.concat_tables([r.tables["rejects"] for r in results] or [schema.empty(schema.REJECTS)])
-    pio.write_table(rejects, d / "rejects.parquet", comp)
+    pio.write_table(rejects, d / "rejects.parquet")
     counters = _merge_counters([r.counters for r in results])
     _write_metrics(out, "extract", counters)
     _summary("extract", counters.get("documents", 0), counters.get("documents_in", 0), "documents")
@@ -139,7 +139,7 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
     results = [strip.run(batch, docs, rules, params.strip)
                for batch in pio.iter_row_groups(src / "paragraphs.parquet")]
     pio.write_batches((r.tables["paragraphs"] for r in results), schema.PARAGRAPHS,
-                      stage_dir(out, "strip") / "paragraphs.parquet", params.export.compression)
+                      stage_dir(out, "strip") / "paragraphs.parquet")
     counters = _merge_counters([r.counters for r in results])
     counters["rules_hash"] = rules.digest
     _write_metrics(out, "strip", counters)
@@ -150,8 +150,7 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
 def run_dedup(out: Path, params: Params) -> dict[str, Any]:
     table = pio.read_table(stage_dir(out, "strip") / "paragraphs.parquet")
     res = dedup.run(table, params.dedup)
-    pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet",
-                    params.export.compression)
+    pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet")
     _write_metrics(out, "dedup", res.counters)
     _summary("dedup", res.counters["kept"], res.counters["paragraphs_in"], "paragraphs")
     return res.counters

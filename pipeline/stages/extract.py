@@ -83,7 +83,7 @@ def run(documents: pa.Table, params: ExtractParams,
     for doc in documents.to_pylist():
         try:
             ex = _extract_one(doc, params, html_extractor)
-        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
+        except Exception as exc:  # one bad page must not stop the run
             log.warning("extract failed on %s: %s", doc["source_path"], exc)
             rejects.append(schema.reject_row(doc["source_path"], "extract_error",
                                              f"{type(exc).__name__}: {exc}", STAGE,
