@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import runner
+from pipeline.params import Params, load_params
+from pipeline.rules import RuleSet, load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "raw"
+
+
+@pytest.fixture(scope="session")
+def params() -> Params:
+    return load_params(ROOT / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleSet:
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def sample_out(tmp_path_factory: pytest.TempPathFactory, params: Params) -> Path:
+    """The whole pipeline on the shipped sample corpus, once per test session."""
+    out = tmp_path_factory.mktemp("sample_out")
+    runner.run_all(RAW, out, params)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_paragraphs(sample_out: Path) -> pd.DataFrame:
+    return pd.read_parquet(sample_out / "paragraphs.parquet")
+
+
+@pytest.fixture(scope="session")
+def sample_articles(sample_out: Path) -> pd.DataFrame:
+    return pd.read_parquet(sample_out / "articles.parquet")

@@ -1,0 +1,119 @@
+"""One test per rule id, driven by the examples each rule carries in its YAML file."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from pipeline import schema
+from pipeline.params import StripParams
+from pipeline.rules import RuleError, RuleSet, load_rules
+from pipeline.stages import strip
+
+RULES = load_rules()
+ARTICLE = ("The council voted on Tuesday to extend the programme for another year, officials said, "
+           "after a long debate about its cost and about who should pay for the new buses.")
+
+
+def _table(doc_id: str, lines: list[str]) -> tuple[pa.Table, pa.Table]:
+    paras = [{"doc_id": doc_id, "para_idx": i, "text": t, "char_start": 0, "char_end": len(t),
+              "status": "kept"} for i, t in enumerate(lines)]
+    docs = pa.Table.from_pylist([{"doc_id": doc_id, "hostname": None}], schema=schema.DOCUMENTS)
+    return pa.Table.from_pylist(paras, schema=schema.PARAGRAPHS), docs
+
+
+def _strip(lines: list[str], rules: RuleSet = RULES) -> list[dict]:
+    paras, docs = _table("d", lines)
+    res = strip.run(paras, docs, rules, StripParams())
+    return sorted(res.tables["paragraphs"].to_pylist(), key=lambda r: r["para_idx"])
+
+
+def test_every_rule_has_examples_both_ways() -> None:
+    for rule in RULES.rules:
+        if rule.match == "heuristic":
+            docs = rule.examples.get("documents", [])
+            assert any(d["removed"] for d in docs) and any(not d["removed"] for d in docs), rule.id
+        else:
+            assert rule.examples.get("match") and rule.examples.get("no_match"), rule.id
+
+
+@pytest.mark.parametrize("rule_id", [r.id for r in RULES.line_rules])
+def test_line_rule(rule_id: str) -> None:
+    rule = RULES.by_id(rule_id)
+    for example in rule.examples["match"]:
+        rows = _strip([ARTICLE, ARTICLE + " More text.", example])
+        assert [r["status"] for r in rows[:2]] == ["kept", "kept"]
+        row = rows[2]
+        assert (row["status"], row["stage"], row["rule_id"]) == ("removed", "strip", rule_id), example
+        assert row["reason"] == f"{rule.kind}: {rule.reason}"
+    for example in rule.examples["no_match"]:
+        assert not rule.matches(example), f"{rule_id} must not match {example!r}"
+
+
+@pytest.mark.parametrize("rule_id", [r.id for r in RULES.structural_rules])
+def test_structural_rule(rule_id: str) -> None:
+    rule = RULES.by_id(rule_id)
+    for doc in rule.examples["documents"]:
+        rows = _strip(doc["lines"])
+        removed = [r["para_idx"] for r in rows if r["rule_id"] == rule_id]
+        assert removed == doc["removed"]
+        for r in rows:
+            if r["rule_id"] == rule_id:
+                assert r["status"] == "removed" and r["reason"] == f"{rule.kind}: {rule.reason}"
+
+
+def test_comment_header_takes_the_rest_but_specific_rules_keep_their_id() -> None:
+    rows = _strip([ARTICLE, "3 Comments", "Great piece, thanks!", "Comments are closed."])
+    assert [r["rule_id"] for r in rows] == [None, "comment_count_header_v1", "comment_count_header_v1",
+                                            "comment_policy_notice_v1"]
+
+
+def test_related_header_stops_at_the_first_sentence() -> None:
+    rows = _strip([ARTICLE, "Related Stories", "A teaser headline about buses", ARTICLE + " Again."])
+    assert [r["status"] for r in rows] == ["kept", "removed", "removed", "kept"]
+
+
+def test_guard_keeps_a_document_that_is_mostly_chrome() -> None:
+    rows = _strip(["Short intro line.", "Related Stories", "Teaser one about the buses",
+                   "Teaser two about the trains", "Teaser three about the roads"])
+    assert all(r["status"] == "kept" for r in rows)
+    flagged = [r for r in rows if r["rule_id"]]
+    assert len(flagged) == 4
+    assert all(r["stage"] == "strip" and r["reason"].startswith("kept by guard") for r in flagged)
+
+
+def test_disabled_rule_does_not_fire() -> None:
+    rules = load_rules(disabled=("petition_link_v1",))
+    rows = _strip([ARTICLE, "Petition: Save the buses"], rules)
+    assert rows[1]["status"] == "kept"
+
+
+def test_host_scoped_rule(tmp_path) -> None:
+    (tmp_path / "site.yaml").write_text(
+        "kind: site_ui\nrules:\n  - id: example_footer_v1\n    reason: footer of example.com\n"
+        "    match: exact\n    exact: ['Example footer']\n    hosts: [example.com]\n", encoding="utf-8")
+    rules = load_rules(tmp_path)
+    rule = rules.by_id("example_footer_v1")
+    assert rule.applies_to("www.example.com") and not rule.applies_to("other.org")
+    assert not rule.applies_to(None)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("kind: x\nrules:\n  - id: Bad-Id\n    reason: r\n    pattern: a\n", "id must be"),
+    ("kind: x\nrules:\n  - id: bad_v1\n    reason: r\n    pattern: '('\n", "bad pattern"),
+    ("kind: x\nrules:\n  - id: bad_v1\n    pattern: a\n", "a reason is required"),
+    ("kind: x\nrules:\n  - id: bad_v1\n    reason: r\n    action: explode\n    pattern: a\n", "action"),
+    ("kind: x\nrules:\n  - id: bad_v1\n    reason: r\n    match: heuristic\n    heuristic: nope\n",
+     "unknown heuristic"),
+    ("kind: x\nrules:\n  - id: a_v1\n    reason: r\n    pattern: a\n  - id: a_v1\n    reason: r\n"
+     "    pattern: b\n", "duplicate rule ids"),
+])
+def test_bad_rule_files_are_refused_with_the_rule_id(tmp_path, body: str, message: str) -> None:
+    (tmp_path / "bad.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(RuleError, match=message):
+        load_rules(tmp_path)
+
+
+def test_unknown_disabled_rule_is_an_error() -> None:
+    with pytest.raises(RuleError, match="unknown rule ids"):
+        load_rules(disabled=("no_such_rule_v1",))
