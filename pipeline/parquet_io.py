@@ -46,12 +46,12 @@ def write_batches(batches: Iterable[pa.Table], schema: pa.Schema, path: Path,
     """Stream tables into one Parquet file, one row group per batch; returns the row count."""
     rows = 0
     opts = {k: v for k, v in _WRITE_OPTS.items() if k != "row_group_size"}
-    with atomic_path(path) as tmp:
-        with pq.ParquetWriter(tmp, schema, compression=_compression(compression), **opts) as writer:
-            for table in batches:
-                if table.num_rows:
-                    writer.write_table(table.cast(schema))
-                    rows += table.num_rows
+    with atomic_path(path) as tmp, \
+            pq.ParquetWriter(tmp, schema, compression=_compression(compression), **opts) as writer:
+        for table in batches:
+            if table.num_rows:
+                writer.write_table(table.cast(schema))
+                rows += table.num_rows
     return rows
 
 

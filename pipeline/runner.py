@@ -31,6 +31,13 @@ def stage_dir(out: Path, stage: str) -> Path:
     return out / "stages" / stage
 
 
+def _need(path: Path, upstream: str) -> Path:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `pipeline {upstream}` first "
+                                f"(or `pipeline run` for every stage)")
+    return path
+
+
 def _write_metrics(out: Path, stage: str, counters: dict[str, Any]) -> None:
     pio.write_json({stage: counters}, out / "metrics" / f"{stage}.json")
 
@@ -55,7 +62,7 @@ def list_raw(raw_dir: Path) -> tuple[list[str], dict[str, str]]:
             path = Path(dirpath) / name
             rel = path.relative_to(raw_dir).as_posix()
             if path.is_symlink() and not path.resolve().is_relative_to(root):
-                refused[rel] = "symlink_outside_raw: symlink points outside the raw folder; not followed"
+                refused[rel] = "symlink points outside the raw folder; not followed"
             files.append(rel)
     return sorted(files), refused
 
@@ -66,12 +73,13 @@ def _raw_batches(raw_dir: Path, files: list[str], refused: dict[str, str],
         rows = []
         for rel in files[start:start + size]:
             data, err = None, refused.get(rel)
+            code = "symlink_outside_raw" if err else None
             if err is None:
                 try:
                     data = (raw_dir / rel).read_bytes()
                 except OSError as exc:
-                    err = f"cannot read file ({exc.strerror or exc})"
-            rows.append({"source_path": rel, "data": data, "read_error": err})
+                    err, code = f"cannot read file ({exc.strerror or exc})", "unreadable"
+            rows.append({"source_path": rel, "data": data, "read_error": err, "read_error_code": code})
         yield pa.Table.from_pylist(rows, schema=schema.RAW)
 
 
@@ -115,7 +123,7 @@ def _merge_counters(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_extract(out: Path, params: Params) -> dict[str, Any]:
-    src = stage_dir(out, "ingest") / "documents.parquet"
+    src = _need(stage_dir(out, "ingest") / "documents.parquet", "ingest")
     n_docs = pio.read_table(src, columns=["doc_id"]).num_rows
     results: list[StageResult] = []
     with progress_bar(n_docs, "extract", "doc") as bar:
@@ -134,6 +142,7 @@ def run_extract(out: Path, params: Params) -> dict[str, Any]:
 
 def run_strip(out: Path, params: Params) -> dict[str, Any]:
     src = stage_dir(out, "extract")
+    _need(src / "paragraphs.parquet", "extract")
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet", columns=["doc_id", "hostname"])
     results = [strip.run(batch, docs, rules, params.strip)
@@ -148,7 +157,7 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
 
 
 def run_dedup(out: Path, params: Params) -> dict[str, Any]:
-    table = pio.read_table(stage_dir(out, "strip") / "paragraphs.parquet")
+    table = pio.read_table(_need(stage_dir(out, "strip") / "paragraphs.parquet", "strip"))
     res = dedup.run(table, params.dedup)
     pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet")
     _write_metrics(out, "dedup", res.counters)
@@ -158,6 +167,7 @@ def run_dedup(out: Path, params: Params) -> dict[str, Any]:
 
 def run_export(out: Path, params: Params) -> dict[str, Any]:
     ing, ext = stage_dir(out, "ingest"), stage_dir(out, "extract")
+    _need(stage_dir(out, "dedup") / "paragraphs.parquet", "dedup")
     ingest_rejects = pio.read_table(ing / "rejects.parquet")
     n_files = pio.read_table(ing / "documents.parquet", columns=["doc_id"]).num_rows \
         + ingest_rejects.num_rows

@@ -7,7 +7,8 @@ import pyarrow as pa
 RAW = pa.schema([
     ("source_path", pa.string()),
     ("data", pa.binary()),
-    ("read_error", pa.string()),  # set when the file could not be read at all
+    ("read_error", pa.string()),       # set when the file was not read: why, for a person
+    ("read_error_code", pa.string()),  # ... and as a reject reason code
 ])
 
 _PROVENANCE = [
@@ -22,10 +23,11 @@ _PROVENANCE = [
 ]
 
 # ingest -> extract: one row per decoded input document.
-DOCUMENTS_RAW = pa.schema(_PROVENANCE + [("content", pa.string())])
+DOCUMENTS_RAW = pa.schema([*_PROVENANCE, ("content", pa.string())])
 
 # extract -> later stages: document metadata and the extracted text that paragraph offsets index.
-DOCUMENTS = pa.schema(_PROVENANCE + [
+DOCUMENTS = pa.schema([
+    *_PROVENANCE,
     ("title", pa.string()),
     ("date", pa.string()),
     ("site", pa.string()),

@@ -1,11 +1,11 @@
-"""The sample corpus, line by line: every article line survives, every piece of chrome goes, with its reason."""
+"""The sample corpus, line by line: article lines survive, every piece of chrome goes, with its reason."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import RAW
+
 from pipeline.rules import RuleSet
 
 TEASERS_003 = [

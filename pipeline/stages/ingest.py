@@ -92,10 +92,11 @@ def _checked(text: str, enc: str, compression: str | None, params: IngestParams)
     return Decoded(text, enc, compression)
 
 
-def _ingest_one(path: str, data: bytes | None, read_error: str | None, doc_id: str,
+def _ingest_one(path: str, data: bytes | None, read_error: tuple[str, str] | None, doc_id: str,
                 params: IngestParams) -> tuple[dict | None, dict | None]:
-    if read_error is not None:
-        return None, schema.reject_row(path, "unreadable", read_error, STAGE, doc_id)
+    if read_error is not None or data is None:
+        code, message = read_error or ("unreadable", "no data")
+        return None, schema.reject_row(path, code, message, STAGE, doc_id)
     sha = hashlib.sha256(data).hexdigest()
     fmt, gz = format_of(path)
     if fmt is None:
@@ -119,9 +120,10 @@ def run(raw: pa.Table, params: IngestParams, doc_ids: dict[str, str] | None = No
     paths = raw.column("source_path").to_pylist()
     ids = doc_ids if doc_ids is not None else assign_doc_ids(paths)
     docs, rejects = [], []
-    for path, data, err in zip(paths, raw.column("data").to_pylist(),
-                               raw.column("read_error").to_pylist(), strict=True):
-        doc, rej = _ingest_one(path, data, err, ids[path], params)
+    errors = zip(raw.column("read_error_code").to_pylist(), raw.column("read_error").to_pylist(),
+                 strict=True)
+    for path, data, (code, err) in zip(paths, raw.column("data").to_pylist(), errors, strict=True):
+        doc, rej = _ingest_one(path, data, (code or "unreadable", err) if err else None, ids[path], params)
         (docs if doc else rejects).append(doc or rej)
     rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
     by_reason: dict[str, int] = {}
