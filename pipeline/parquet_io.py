@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,18 +41,34 @@ def write_table(table: pa.Table, path: Path, compression: str = "zstd") -> None:
         pq.write_table(table, tmp, compression=_compression(compression), **_WRITE_OPTS)
 
 
-def write_batches(batches: Iterable[pa.Table], schema: pa.Schema, path: Path,
-                  compression: str = "zstd") -> int:
-    """Stream tables into one Parquet file, one row group per batch; returns the row count."""
-    rows = 0
-    opts = {k: v for k, v in _WRITE_OPTS.items() if k != "row_group_size"}
-    with atomic_path(path) as tmp, \
-            pq.ParquetWriter(tmp, schema, compression=_compression(compression), **opts) as writer:
-        for table in batches:
-            if table.num_rows:
-                writer.write_table(table.cast(schema))
-                rows += table.num_rows
-    return rows
+class StreamWriters:
+    """Several Parquet files written batch by batch, all renamed into place only on success.
+
+    Memory stays at one batch whatever the corpus size; an exception leaves no file behind.
+    """
+
+    def __init__(self, directory: Path, schemas: dict[str, pa.Schema], compression: str = "zstd"):
+        self._dir, self._schemas, self._compression = directory, schemas, compression
+        self._stack = ExitStack()
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def __enter__(self) -> StreamWriters:
+        opts = {k: v for k, v in _WRITE_OPTS.items() if k != "row_group_size"}
+        with ExitStack() as stack:
+            for name, sch in self._schemas.items():
+                tmp = stack.enter_context(atomic_path(self._dir / f"{name}.parquet"))
+                self._writers[name] = stack.enter_context(
+                    pq.ParquetWriter(tmp, sch, compression=_compression(self._compression), **opts))
+            self._stack = stack.pop_all()
+        return self
+
+    def write(self, name: str, table: pa.Table) -> None:
+        if table.num_rows:
+            self._writers[name].write_table(table.cast(self._schemas[name]))
+
+    def __exit__(self, *exc: object) -> None:
+        # Writers close before their atomic_path renames (ExitStack unwinds in reverse order).
+        self._stack.__exit__(*exc)
 
 
 def iter_row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:

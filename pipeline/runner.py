@@ -83,26 +83,33 @@ def _raw_batches(raw_dir: Path, files: list[str], refused: dict[str, str],
         yield pa.Table.from_pylist(rows, schema=schema.RAW)
 
 
+def _stream_stage(out: Path, stage: str, results: Iterator[StageResult],
+                  outputs: dict[str, pa.Schema]) -> dict[str, Any]:
+    """Write each batch's tables as it comes, then the merged counters as the stage's metrics."""
+    parts: list[dict[str, Any]] = []
+    with pio.StreamWriters(stage_dir(out, stage), outputs) as writers:
+        for res in results:
+            for name in outputs:
+                writers.write(name, res.tables[name])
+            parts.append(res.counters)
+    return _merge_counters(parts)
+
+
 def run_ingest(raw_dir: Path, out: Path, params: Params) -> dict[str, Any]:
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
     files, refused = list_raw(raw_dir)
     ids = ingest.assign_doc_ids(files)
-    results: list[StageResult] = []
 
-    def docs() -> Iterator[pa.Table]:
+    def results() -> Iterator[StageResult]:
         with progress_bar(len(files), "ingest", "file") as bar:
             for batch in _raw_batches(raw_dir, files, refused, params.ingest.batch_size):
-                res = ingest.run(batch, params.ingest, ids)
-                results.append(res)
+                yield ingest.run(batch, params.ingest, ids)
                 bar.update(batch.num_rows)
-                yield res.tables["documents"]
 
-    d = stage_dir(out, "ingest")
-    pio.write_batches(docs(), schema.DOCUMENTS_RAW, d / "documents.parquet")
-    rejects = pa.concat_tables([r.tables["rejects"] for r in results] or [schema.empty(schema.REJECTS)])
-    pio.write_table(rejects, d / "rejects.parquet")
-    counters = _merge_counters([r.counters for r in results])
+    counters = _stream_stage(out, "ingest", results(),
+                             {"documents": schema.DOCUMENTS_RAW, "rejects": schema.REJECTS})
+    counters.setdefault("rejects_by_reason", {})
     _write_metrics(out, "ingest", counters)
     _summary("ingest", counters.get("documents", 0), counters.get("files", 0), "files")
     return counters
@@ -125,16 +132,14 @@ def _merge_counters(parts: list[dict[str, Any]]) -> dict[str, Any]:
 def run_extract(out: Path, params: Params) -> dict[str, Any]:
     src = _need(stage_dir(out, "ingest") / "documents.parquet", "ingest")
     n_docs = pio.read_table(src, columns=["doc_id"]).num_rows
-    results: list[StageResult] = []
-    with progress_bar(n_docs, "extract", "doc") as bar:
-        for batch in pio.iter_row_groups(src):
-            results.append(extract.run(batch, params.extract, progress=bar.update))
-    d = stage_dir(out, "extract")
-    for name, sch in (("documents", schema.DOCUMENTS), ("paragraphs", schema.PARAGRAPHS)):
-        pio.write_batches((r.tables[name] for r in results), sch, d / f"{name}.parquet")
-    rejects = pa.concat_tables([r.tables["rejects"] for r in results] or [schema.empty(schema.REJECTS)])
-    pio.write_table(rejects, d / "rejects.parquet")
-    counters = _merge_counters([r.counters for r in results])
+
+    def results() -> Iterator[StageResult]:
+        with progress_bar(n_docs, "extract", "doc") as bar:
+            for batch in pio.iter_row_groups(src):
+                yield extract.run(batch, params.extract, progress=bar.update)
+
+    counters = _stream_stage(out, "extract", results(), {
+        "documents": schema.DOCUMENTS, "paragraphs": schema.PARAGRAPHS, "rejects": schema.REJECTS})
     _write_metrics(out, "extract", counters)
     _summary("extract", counters.get("documents", 0), counters.get("documents_in", 0), "documents")
     return counters
@@ -145,11 +150,9 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
     _need(src / "paragraphs.parquet", "extract")
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet", columns=["doc_id", "hostname"])
-    results = [strip.run(batch, docs, rules, params.strip)
-               for batch in pio.iter_row_groups(src / "paragraphs.parquet")]
-    pio.write_batches((r.tables["paragraphs"] for r in results), schema.PARAGRAPHS,
-                      stage_dir(out, "strip") / "paragraphs.parquet")
-    counters = _merge_counters([r.counters for r in results])
+    results = (strip.run(batch, docs, rules, params.strip)
+               for batch in pio.iter_row_groups(src / "paragraphs.parquet"))
+    counters = _stream_stage(out, "strip", results, {"paragraphs": schema.PARAGRAPHS})
     counters["rules_hash"] = rules.digest
     _write_metrics(out, "strip", counters)
     _summary("strip", counters.get("kept", 0), counters.get("paragraphs_in", 0), "paragraphs")

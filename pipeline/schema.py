@@ -60,14 +60,7 @@ REJECTS = pa.schema([
 ])
 
 ARTICLES = pa.schema([
-    ("doc_id", pa.string()),
-    ("source_path", pa.string()),
-    ("source_sha256", pa.string()),
-    ("source_bytes", pa.int64()),
-    ("source_format", pa.string()),
-    ("compression", pa.string()),
-    ("encoding", pa.string()),
-    ("url", pa.string()),
+    *_PROVENANCE,
     ("title", pa.string()),
     ("date", pa.string()),
     ("site", pa.string()),
