@@ -14,7 +14,7 @@ from pipeline.rules import heuristics
 
 RULES_DIR = Path(__file__).parent
 MATCHERS = {"regex", "exact", "heuristic"}
-ACTIONS = {"remove", "remove_rest", "remove_with_following_teasers"}
+ACTIONS = {"remove", "remove_rest", "remove_with_following_teasers", "remove_with_next"}
 _ID = re.compile(r"^[a-z0-9_]+_v\d+$")
 
 

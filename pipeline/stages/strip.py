@@ -39,6 +39,10 @@ def _apply_actions(own: Sequence[Rule | None], paras: Sequence[str]) -> list[Rul
             for j in range(i + 1, len(paras)):
                 marks[j] = marks[j] or rule
             break  # everything after the first comment-section header is already marked
+        if rule.action == "remove_with_next":
+            if i + 1 < len(paras):
+                marks[i + 1] = marks[i + 1] or rule
+            continue
         max_words = int(rule.options.get("max_words", 20))
         for j in heuristics.following_teasers(paras, own, i, max_words):
             marks[j] = rule
