@@ -66,10 +66,17 @@ class StripParams:
     # Above this share of a document's characters, strip keeps the document as it is (the guard).
     guard_max_removed_fraction: float = 0.7
     disabled_rules: tuple[str, ...] = ()
+    # A paragraph of at most this many words found in this many documents of one site is template
+    # chrome (rule `site_template`); 0 turns the corpus pass off.
+    site_template_min_docs: int = 3
+    site_template_max_words: int = 40
 
     def __post_init__(self) -> None:
         _check(0.0 < self.guard_max_removed_fraction <= 1.0,
                "strip.guard_max_removed_fraction must be in (0, 1]")
+        _check(self.site_template_min_docs == 0 or self.site_template_min_docs >= 2,
+               "strip.site_template_min_docs must be 0 (off) or >= 2")
+        _check(self.site_template_max_words >= 1, "strip.site_template_max_words must be >= 1")
         _check(all(isinstance(r, str) and r for r in self.disabled_rules),
                "strip.disabled_rules must be a list of rule ids")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult
 from pipeline.rules import load_rules
+from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import dedup, export, extract, ingest, strip
 
 log = logging.getLogger(__name__)
@@ -145,12 +147,25 @@ def run_extract(out: Path, params: Params) -> dict[str, Any]:
     return counters
 
 
+def _site_templates(paragraphs: Path, docs: pa.Table, params: Params) -> TemplateIndex | None:
+    """The corpus pass of strip: count short paragraphs per site over every batch."""
+    if not params.strip.site_template_min_docs:
+        return None
+    sites = strip.sites_of(docs)
+    counts: Counter = Counter()
+    for batch in pio.iter_row_groups(paragraphs, columns=["doc_id", "text"]):
+        counts.update(strip.learn_templates(batch, sites, params.strip))
+    kept = {k: n for k, n in counts.items() if n >= params.strip.site_template_min_docs}
+    return TemplateIndex(kept, params.strip.site_template_min_docs, params.strip.site_template_max_words)
+
+
 def run_strip(out: Path, params: Params) -> dict[str, Any]:
     src = stage_dir(out, "extract")
     _need(src / "paragraphs.parquet", "extract")
     rules = load_rules(disabled=params.strip.disabled_rules)
-    docs = pio.read_table(src / "documents.parquet", columns=["doc_id", "hostname"])
-    results = (strip.run(batch, docs, rules, params.strip)
+    docs = pio.read_table(src / "documents.parquet", columns=["doc_id", "hostname", "source_path"])
+    index = _site_templates(src / "paragraphs.parquet", docs, params)
+    results = (strip.run(batch, docs, rules, params.strip, index)
                for batch in pio.iter_row_groups(src / "paragraphs.parquet"))
     counters = _stream_stage(out, "strip", results, {"paragraphs": schema.PARAGRAPHS})
     counters["rules_hash"] = rules.digest

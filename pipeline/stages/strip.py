@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 from pipeline import schema
 from pipeline.params import StripParams
 from pipeline.result import StageResult
-from pipeline.rules import Rule, RuleSet, heuristics
+from pipeline.rules import Rule, RuleSet, heuristics, templates
+from pipeline.rules.templates import TemplateIndex
 
 STAGE = "strip"
 
@@ -49,12 +50,28 @@ def _apply_actions(own: Sequence[Rule | None], paras: Sequence[str]) -> list[Rul
     return marks
 
 
+def _template_rule(site: str, n_docs: int) -> Rule:
+    return Rule(id=templates.RULE_ID, kind=templates.KIND, match="heuristic",
+                reason=f"paragraph recurs in {n_docs} documents of site {site}")
+
+
+def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | None,
+                    index: TemplateIndex | None) -> None:
+    if index is None or site is None:
+        return
+    for i, text in enumerate(paras):
+        if marks[i] is None and (n := index.documents_sharing(site, text)):
+            marks[i] = _template_rule(site, n)
+
+
 def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
-                  guard_fraction: float) -> DocVerdict:
-    """Line rules first (first match wins), then structural heuristics, then the guard."""
+                  guard_fraction: float, site: str | None = None,
+                  index: TemplateIndex | None = None) -> DocVerdict:
+    """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     line_rules = [r for r in rules.line_rules if r.applies_to(hostname)]
     own = [next((r for r in line_rules if r.matches(text)), None) for text in paras]
     marks = _apply_actions(own, paras)
+    _mark_templates(paras, marks, site, index)
     for rule in rules.structural_rules:
         if rule.applies_to(hostname):
             for j in heuristics.REGISTRY[rule.heuristic](paras, marks, rule.options):
@@ -76,10 +93,25 @@ def _doc_updates(rows: list[dict[str, Any]], verdict: DocVerdict, guard_fraction
             row.update(status=schema.REMOVED, reason=f"{rule.kind}: {rule.reason}")
 
 
-def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams) -> StageResult:
+def sites_of(documents: pa.Table) -> dict[str, str]:
+    """doc_id -> site (host, else source folder) from a documents table."""
+    cols = documents.select(["doc_id", "hostname", "source_path"]).to_pylist()
+    return {d["doc_id"]: templates.site_of(d["hostname"], d["source_path"]) for d in cols}
+
+
+def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripParams) -> Counter:
+    """One batch's share of the corpus pass: distinct documents per (site, short paragraph)."""
+    rows = paragraphs.select(["doc_id", "text"]).to_pylist()
+    return templates.count_templates(((r["doc_id"], r["text"]) for r in rows), sites,
+                                     params.site_template_max_words)
+
+
+def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
+        index: TemplateIndex | None = None) -> StageResult:
     """Mark chrome in every document; rows stay in place, only kept rows are looked at."""
     hosts = dict(zip(documents.column("doc_id").to_pylist(),
                      documents.column("hostname").to_pylist(), strict=True))
+    sites = sites_of(documents)
     rows = paragraphs.to_pylist()
     by_doc: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -89,7 +121,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     for doc_id, doc_rows in by_doc.items():
         doc_rows.sort(key=lambda r: r["para_idx"])
         verdict = mark_document([r["text"] for r in doc_rows], rules, hosts.get(doc_id),
-                                params.guard_max_removed_fraction)
+                                params.guard_max_removed_fraction, sites.get(doc_id), index)
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)

@@ -1,0 +1,63 @@
+"""Site templates: short paragraphs recurring across one site's documents are chrome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import runner
+from pipeline.params import Params, StripParams
+from pipeline.rules.templates import count_templates, site_of
+
+BODY = "The council met on {day} to discuss the {topic}, and the debate ran late into the evening."
+
+
+def _write(folder: Path, name: str, extra: list[str], day: str, topic: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [f"A headline about the {topic} today", BODY.format(day=day, topic=topic), *extra]
+    (folder / name).write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_paragraph_in_three_documents_of_a_site_is_template(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    footer = "Got a news tip? Call our desk any time"
+    for i, (day, topic) in enumerate([("Monday", "budget"), ("Tuesday", "buses"), ("Friday", "parks")]):
+        _write(raw / "site-a", f"{i}.txt", [footer], day, topic)
+    _write(raw / "site-b", "0.txt", [footer], "Sunday", "roads")  # another site: only one document
+    runner.run_all(raw, tmp_path / "out", Params())
+    paras = pd.read_parquet(tmp_path / "out" / "paragraphs.parquet")
+    footers = paras[paras.text == footer].set_index("doc_id")
+    for doc in ("site-a/0", "site-a/1", "site-a/2"):
+        row = footers.loc[doc]
+        assert (row.status, row.stage, row.rule_id) == ("removed", "strip", "site_template")
+        assert row.reason == "site_template: paragraph recurs in 3 documents of site folder:site-a"
+    assert footers.loc["site-b/0", "status"] == "kept"
+    arts = pd.read_parquet(tmp_path / "out" / "articles.parquet")
+    assert len(arts) == 4
+
+
+def test_two_documents_are_not_enough_and_the_pass_can_be_off(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    footer = "Got a news tip? Call our desk any time"
+    for i, (day, topic) in enumerate([("Monday", "budget"), ("Tuesday", "buses"), ("Friday", "parks")]):
+        _write(raw, f"{i}.txt", [footer], day, topic)
+    off = Params(strip=StripParams(site_template_min_docs=0))
+    runner.run_all(raw, tmp_path / "out", off)
+    paras = pd.read_parquet(tmp_path / "out" / "paragraphs.parquet")
+    kept_footers = paras[(paras.text == footer) & (paras.status == "kept")]
+    assert len(kept_footers) == 1  # the pass is off: dedup keeps the first copy only
+    assert set(paras[paras.text == footer].rule_id.dropna()) == {"exact_duplicate_v1"}
+
+
+def test_count_templates_counts_documents_not_occurrences() -> None:
+    sites = {"a": "x.com", "b": "x.com"}
+    counts = count_templates([("a", "Share this"), ("a", "Share this"), ("b", "share THIS!")], sites, 40)
+    assert list(counts.values()) == [2]
+    assert count_templates([("a", "word " * 50)], sites, 40) == {}
+
+
+def test_site_of() -> None:
+    assert site_of("www.Example.com", "a/b.html") == "example.com"
+    assert site_of(None, "news/2019/a.txt") == "folder:news/2019"
+    assert site_of(None, "a.txt") == "folder:"
