@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.quality import ROOT, SETS
+from benchmarks.quality import ROOT, SETS, page_id
 from benchmarks.scoring import words
 
 
@@ -36,8 +36,10 @@ def main() -> None:
     args = ap.parse_args()
     gold = json.loads((args.bench / args.set / "gold.json").read_text(encoding="utf-8"))
     paras = pd.read_parquet(args.work / args.set / f"out-{args.mode}" / "paragraphs.parquet")
+    paras["doc_id"] = paras.doc_id.map(page_id)
     gold_words = {k: words(v.get(SETS[args.set]) or "") for k, v in gold.items()}
-    paras["in_gold"] = [in_gold(t, gold_words.get(d, Counter())) for d, t in zip(paras.doc_id, paras.text)]
+    paras["in_gold"] = [in_gold(t, gold_words.get(d, Counter()))
+                        for d, t in zip(paras.doc_id, paras.text, strict=True)]
     paras["n_words"] = paras.text.str.split().str.len()
     removed = paras[paras.status == "removed"]
     bad = removed[removed.in_gold >= 0.8]
@@ -46,7 +48,8 @@ def main() -> None:
     print(bad.groupby("rule_id").n_words.agg(["count", "sum"]).sort_values("sum", ascending=False))
     pd.set_option("display.width", 250)
     pd.set_option("display.max_colwidth", 120)
-    print(bad.sort_values("n_words", ascending=False)[["doc_id", "rule_id", "n_words", "text"]].head(args.show))
+    cols = ["doc_id", "rule_id", "n_words", "text"]
+    print(bad.sort_values("n_words", ascending=False)[cols].head(args.show))
     kept = paras[(paras.status == "kept") & (paras.in_gold < 0.2)]
     print(f"\nkept chrome paragraphs: {len(kept)} ({kept.n_words.sum()} words)")
     print(kept.sort_values("n_words", ascending=False)[["doc_id", "para_idx", "n_words", "text"]]

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -55,13 +56,22 @@ def trafilatura_alone(html: bytes) -> str:
     return trafilatura.extract(html, include_comments=False, deduplicate=False) or ""
 
 
+def page_id(doc_id: str) -> str:
+    return doc_id.rsplit("/", 1)[-1]
+
+
 def write_raw(pages: dict[str, tuple[bytes, dict]], raw: Path, suffix: str,
               render: Callable[[bytes], str] | None) -> dict[str, str]:
-    """Write one raw file per page (the HTML, or its render); returns the render per id."""
-    raw.mkdir(parents=True, exist_ok=True)
+    """Write one raw file per page (the HTML, or its render); returns the render per id.
+
+    Renders go in one folder per host, as a crawl's text dump keeps its sources apart: plain
+    text has no URL, so the folder is what tells the pipeline which pages share a site.
+    """
     rendered = {}
-    for pid, (html, _) in pages.items():
-        path = raw / f"{pid}{suffix}"
+    for pid, (html, gold) in pages.items():
+        host = urlsplit(gold.get("url") or "").hostname or "unknown-host"
+        path = raw / f"{pid}{suffix}" if render is None else raw / host / f"{pid}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
         if render is None:
             path.write_bytes(html)
             continue
@@ -72,10 +82,11 @@ def write_raw(pages: dict[str, tuple[bytes, dict]], raw: Path, suffix: str,
 
 
 def run_pipeline(raw: Path, out: Path, params: Path) -> dict[str, str]:
-    cmd = [sys.executable, "-m", "pipeline", "-q", "run", str(raw), "--out", str(out), "--params", str(params)]
+    cmd = [sys.executable, "-m", "pipeline", "-q", "run", str(raw), "--out", str(out),
+           "--params", str(params)]
     subprocess.run(cmd, check=True)
     arts = pd.read_parquet(out / "articles.parquet", columns=["doc_id", "text"])
-    return dict(zip(arts.doc_id, arts.text, strict=True))
+    return {page_id(d): t for d, t in zip(arts.doc_id, arts.text, strict=True)}
 
 
 def score(name: str, pages: dict[str, tuple[bytes, dict]], preds: dict[str, str]) -> dict[str, float]:
@@ -98,13 +109,15 @@ def evaluate_set(name: str, pages: dict, work: Path, params: Path) -> list[dict]
     alone = {pid: trafilatura_alone(html) for pid, (html, _) in pages.items()}
     rows.append({"mode": "html", "set": name, "system": "trafilatura alone", **score(name, pages, alone)})
     rows.append({"mode": "html", "set": name, "system": "pipeline", **score(name, pages, pipe)})
-    for label, render in (("resiliparse", render_resiliparse), ("trafilatura recall", render_trafilatura_recall)):
+    renders = (("resiliparse", render_resiliparse), ("trafilatura recall", render_trafilatura_recall))
+    for label, render in renders:
         raw = base / f"raw-text-{label.replace(' ', '-')}"
         rendered = write_raw(pages, raw, ".txt", render)
         pipe = run_pipeline(raw, base / f"out-text-{label.replace(' ', '-')}", params)
         rows.append({"mode": f"text ({label})", "set": name, "system": "render alone",
                      **score(name, pages, rendered)})
-        rows.append({"mode": f"text ({label})", "set": name, "system": "pipeline", **score(name, pages, pipe)})
+        rows.append({"mode": f"text ({label})", "set": name, "system": "pipeline",
+                     **score(name, pages, pipe)})
     return rows
 
 
@@ -134,7 +147,8 @@ def main() -> None:
     if args.limit is None:
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text("# Cleaning quality on the development sets\n\n"
-                                "`python -m benchmarks.quality` (one run; figures per page, macro-averaged)\n\n"
+                                "`python -m benchmarks.quality` (one run; per-page figures, macro-averaged)"
+                                "\n\n"
                                 + table, encoding="utf-8")
 
 

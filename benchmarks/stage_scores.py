@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.quality import ROOT, SETS, load_set, score
+from benchmarks.quality import ROOT, SETS, load_set, page_id, score
 
 
 def stage_texts(out: Path, stage: str) -> dict[str, str]:
     paras = pd.read_parquet(out / "stages" / stage / "paragraphs.parquet",
                             columns=["doc_id", "para_idx", "text", "status"])
     kept = paras[paras.status == "kept"].sort_values(["doc_id", "para_idx"])
-    return {d: "\n\n".join(g.text) for d, g in kept.groupby("doc_id")}
+    return {page_id(d): "\n\n".join(g.text) for d, g in kept.groupby("doc_id")}
 
 
 def main() -> None:
