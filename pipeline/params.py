@@ -81,6 +81,11 @@ class StripParams:
                "strip.disabled_rules must be a list of rule ids")
 
 
+DEDUP_SCOPES = ("both", "within_document", "across_documents")
+DEDUP_SURVIVORS = ("first", "longest_document", "earliest_date")
+DEDUP_BACKENDS = ("bands", "datasketch")
+
+
 @dataclass(frozen=True)
 class DedupParams:
     threshold: float = 0.8
@@ -93,18 +98,49 @@ class DedupParams:
     # Paragraphs with fewer words are only deduplicated exactly: a one-word edit moves
     # the Jaccard of a handful of shingles too far for MinHash to mean anything.
     minhash_min_words: int = 6
+    # Paragraphs with fewer words are not deduplicated at all: "Photo", "Share" recur everywhere.
+    min_words: int = 2
+    # Which pairs count: both, within_document only, or across_documents only.
+    scope: str = "both"
+    # Which member of a cluster survives: first by (doc_id, para_idx), the member in the document
+    # with the most kept text, or the member in the document with the earliest date.
+    survivor: str = "first"
+    # LSH implementation: numpy band-key group-by, or datasketch's MinHashLSH (same decisions).
+    backend: str = "bands"
+    # A band bucket of more rows than this + 1 pairs each row with its next `bucket_cap` only.
+    bucket_cap: int = 50
+    # Share of a paragraph's shingles found in a longer one to report it as `contained_in`.
+    containment_threshold: float = 0.8
+    # Remove a contained paragraph, or only report it (quoting across articles is legitimate).
+    remove_contained_within_document: bool = False
+    remove_contained_across_documents: bool = False
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, "dedup.threshold must be in (0, 1]")
         _check(self.num_perm >= 16, "dedup.num_perm must be >= 16")
-        _check(self.shingle_size >= 1, "dedup.shingle_size must be >= 1")
+        _check(1 <= self.shingle_size <= 8, "dedup.shingle_size must be in [1, 8]")
         _check(self.minhash_min_words >= 1, "dedup.minhash_min_words must be >= 1")
+        _check(self.min_words >= 1, "dedup.min_words must be >= 1")
+        _check(self.scope in DEDUP_SCOPES, f"dedup.scope must be one of {', '.join(DEDUP_SCOPES)}")
+        _check(self.survivor in DEDUP_SURVIVORS,
+               f"dedup.survivor must be one of {', '.join(DEDUP_SURVIVORS)}")
+        _check(self.backend in DEDUP_BACKENDS, f"dedup.backend must be one of {', '.join(DEDUP_BACKENDS)}")
+        _check(self.bucket_cap >= 1, "dedup.bucket_cap must be >= 1")
+        _check(0.0 < self.containment_threshold <= 1.0, "dedup.containment_threshold must be in (0, 1]")
         _check((self.lsh_bands is None) == (self.lsh_rows is None),
                "dedup.lsh_bands and dedup.lsh_rows must be set together")
         if self.lsh_bands is not None and self.lsh_rows is not None:
             _check(self.lsh_bands >= 1 and self.lsh_rows >= 1, "dedup.lsh_bands/lsh_rows must be >= 1")
             _check(self.lsh_bands * self.lsh_rows <= self.num_perm,
                    "dedup.lsh_bands * dedup.lsh_rows must be <= dedup.num_perm")
+
+    def band_split(self) -> tuple[int, int]:
+        """(bands, rows): the explicit split, or datasketch's optimum for the threshold."""
+        if self.lsh_bands is not None and self.lsh_rows is not None:
+            return self.lsh_bands, self.lsh_rows
+        from datasketch.lsh import _optimal_param
+
+        return _optimal_param(self.threshold, self.num_perm, 0.5, 0.5)
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,10 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
 
 def run_dedup(out: Path, params: Params) -> dict[str, Any]:
     table = pio.read_table(_need(stage_dir(out, "strip") / "paragraphs.parquet", "strip"))
-    res = dedup.run(table, params.dedup)
-    pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet")
+    docs = pio.read_table(stage_dir(out, "extract") / "documents.parquet", columns=["doc_id", "date"])
+    res = dedup.run(table, params.dedup, docs)
+    for name in ("paragraphs", "dup_clusters"):
+        pio.write_table(res.tables[name], stage_dir(out, "dedup") / f"{name}.parquet")
     _write_metrics(out, "dedup", res.counters)
     _summary("dedup", res.counters["kept"], res.counters["paragraphs_in"], "paragraphs")
     return res.counters
@@ -197,6 +199,8 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
                      pa.concat_tables([ingest_rejects, pio.read_table(ext / "rejects.parquet")]), info)
     for name in ("articles", "paragraphs", "rejects"):
         pio.write_table(res.tables[name], out / f"{name}.parquet", params.export.compression)
+    clusters = pio.read_table(stage_dir(out, "dedup") / "dup_clusters.parquet")
+    pio.write_table(clusters, out / "dup_clusters.parquet", params.export.compression)
     _write_metrics(out, "export", res.counters)
     _summary("export", res.counters["articles"], res.counters["input_files"], "input files as articles")
     return res.counters

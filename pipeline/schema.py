@@ -48,6 +48,11 @@ PARAGRAPHS = pa.schema([
     ("dup_of", pa.string()),       # doc_id:para_idx of the surviving copy
     ("similarity", pa.float64()),  # MinHash estimate of Jaccard with the survivor
     ("jaccard", pa.float64()),     # exact Jaccard of the shingle sets (the verification)
+    ("contained_in", pa.string()),  # doc_id:para_idx of a longer paragraph holding most of this one
+    ("containment", pa.float64()),  # share of this paragraph's shingles found in contained_in
+    ("dup_cluster", pa.int64()),    # cluster_id in dup_clusters.parquet, for every member
+    ("tag", pa.string()),           # HTML block kind from extraction: p, head, item, quote, row, ...
+    ("link_density", pa.float64()),  # share of the paragraph's characters inside links (HTML only)
 ])
 
 REJECTS = pa.schema([
@@ -87,3 +92,13 @@ def reject_row(source_path: str, code: str, message: str, stage: str,
                doc_id: str | None = None, sha256: str | None = None) -> dict:
     return {"source_path": source_path, "reason": f"{code}: {message}", "reason_code": code,
             "stage": stage, "doc_id": doc_id, "source_sha256": sha256}
+
+# dedup: one row per cluster of duplicate paragraphs (members as doc_id:para_idx, earliest first).
+DUP_CLUSTERS = pa.schema([
+    ("cluster_id", pa.int64()),
+    ("size", pa.int32()),
+    ("n_documents", pa.int32()),
+    ("survivor", pa.string()),
+    ("members", pa.list_(pa.string())),
+    ("documents", pa.list_(pa.string())),
+])

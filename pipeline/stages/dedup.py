@@ -1,131 +1,156 @@
 """Dedup: mark exact and near-duplicate paragraphs, within a document and across the corpus.
 
-Order is (doc_id, para_idx): the first occurrence survives and every copy points at it. Exact
-copies (same normalised text) are found by hash; near copies by MinHash LSH (datasketch), each
-candidate verified by the exact Jaccard of its shingle sets before it is called a duplicate.
+Live rows (status kept) are taken in (doc_id, para_idx) order. Exact copies share the hash of
+their normalised words; near copies are found by MinHash LSH over word shingles
+(`pipeline.dedup`) and each candidate pair is verified by the exact Jaccard of its shingle sets.
+Verified pairs are joined into transitive clusters (union-find); one member per cluster survives
+by `dedup.survivor` (default: the earliest by (doc_id, para_idx)) and every other member is
+marked with `dup_of` = the survivor. A paragraph whose shingles lie mostly inside a longer one is
+reported in `contained_in`/`containment`, and removed only if params say so.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import schema, textutil
+from pipeline import schema
+from pipeline.dedup.decide import Decisions, decide
+from pipeline.dedup.minhash import shingle_hashes
+from pipeline.dedup.normalise import normalise, tokenise
+from pipeline.dedup.sketch import sketch
 from pipeline.params import DedupParams
 from pipeline.result import StageResult
 
 STAGE = "dedup"
 EXACT_RULE = "exact_duplicate_v1"
 NEAR_RULE = "near_duplicate_minhash_v1"
+CONTAINED_RULE = "contained_paragraph_v1"
+_MARKS = ("status", "stage", "rule_id", "reason", "dup_of", "similarity", "jaccard",
+          "contained_in", "containment", "dup_cluster")
 
-
-@dataclass(frozen=True)
-class Match:
-    key: str
-    rule_id: str
-    similarity: float
-    jaccard: float
+__all__ = ["CONTAINED_RULE", "EXACT_RULE", "NEAR_RULE", "jaccard", "normalise", "run", "shingles"]
 
 
 def shingles(norm: str, k: int) -> frozenset[str]:
+    """Word k-grams of a normalised text as strings (the reference the hashed sets stand for)."""
     toks = norm.split()
     if len(toks) <= k:
         return frozenset([" ".join(toks)])
     return frozenset(" ".join(toks[i:i + k]) for i in range(len(toks) - k + 1))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-class _Index:
-    """Survivors seen so far: an exact-hash map and a MinHash LSH over their shingles."""
-
-    def __init__(self, params: DedupParams) -> None:
-        from datasketch import MinHash, MinHashLSH  # heavy import, paid only by this stage
-
-        self._minhash = MinHash
-        self.params = params
-        bands = (params.lsh_bands, params.lsh_rows) if params.lsh_bands else None
-        self.lsh = MinHashLSH(threshold=params.threshold, num_perm=params.num_perm, params=bands)
-        self.exact: dict[str, str] = {}
-        self.survivors: dict[str, tuple[int, frozenset[str], Any]] = {}
-        self.candidates_checked = 0
-        self.candidates_rejected = 0
-
-    def signature(self, sh: frozenset[str]) -> Any:
-        m = self._minhash(num_perm=self.params.num_perm, seed=self.params.seed)
-        m.update_batch([s.encode("utf-8") for s in sorted(sh)])
-        return m
-
-    def find(self, norm: str, order: int) -> tuple[Match | None, tuple | None]:
-        digest = hashlib.sha1(norm.encode("utf-8")).hexdigest()
-        if digest in self.exact:
-            return Match(self.exact[digest], EXACT_RULE, 1.0, 1.0), None
-        if len(norm.split()) < self.params.minhash_min_words:
-            return None, (digest, None, None)
-        sh = shingles(norm, self.params.shingle_size)
-        sig = self.signature(sh)
-        best: Match | None = None
-        best_order = order
-        for key in sorted(self.lsh.query(sig)):
-            self.candidates_checked += 1
-            s_order, s_sh, s_sig = self.survivors[key]
-            j = jaccard(sh, s_sh)
-            if j < self.params.threshold:
-                self.candidates_rejected += 1
-                continue
-            if best is None or j > best.jaccard or (j == best.jaccard and s_order < best_order):
-                best, best_order = Match(key, NEAR_RULE, sig.jaccard(s_sig), j), s_order
-        return best, (digest, sh, sig)
-
-    def add(self, key: str, order: int, entry: tuple) -> None:
-        digest, sh, sig = entry
-        self.exact[digest] = key
-        if sh is not None:
-            self.survivors[key] = (order, sh, sig)
-            self.lsh.insert(key, sig)
+def shingle_set(text: str, k: int) -> frozenset[int]:
+    """64-bit shingle hashes of one paragraph, as the stage compares them."""
+    sh = shingle_hashes(tokenise([text]), k)
+    return frozenset(sh.hashes.tolist())
 
 
-def _mark(row: dict[str, Any], match: Match) -> None:
-    same_doc = match.key.rsplit(":", 1)[0] == row["doc_id"]
-    scope = "within the document" if same_doc else "across documents"
-    kind = "exact duplicate" if match.rule_id == EXACT_RULE else (
-        f"near duplicate (Jaccard {match.jaccard:.3f} >= threshold)")
-    row.update(status=schema.REMOVED, stage=STAGE, rule_id=match.rule_id,
-               reason=f"{kind} of {match.key}, {scope}", dup_of=match.key,
-               similarity=round(match.similarity, 6), jaccard=round(match.jaccard, 6))
+def _rank(policy: str, doc_ids: list[str], texts: list[str],
+          dates: dict[str, str | None]) -> np.ndarray:
+    """Survivor rank of each live row (lower survives; ties go to the earliest row)."""
+    n = len(doc_ids)
+    if policy == "first":
+        return np.zeros(n, dtype=np.int64)
+    if policy == "longest_document":
+        size: Counter = Counter()
+        for d, t in zip(doc_ids, texts, strict=True):
+            size[d] += len(t)
+        return np.array([-size[d] for d in doc_ids], dtype=np.int64)
+    # earliest_date: ISO dates sort as strings; a document without a date comes last.
+    order = sorted({dates.get(d) or "~" for d in doc_ids})
+    pos = {v: i for i, v in enumerate(order)}
+    return np.array([pos[dates.get(d) or "~"] for d in doc_ids], dtype=np.int64)
 
 
-def run(paragraphs: pa.Table, params: DedupParams) -> StageResult:
-    """Mark copies among kept paragraphs; the earliest by (doc_id, para_idx) survives."""
-    rows = paragraphs.to_pylist()
-    live = sorted((r for r in rows if r["status"] == schema.KEPT),
-                  key=lambda r: (r["doc_id"], r["para_idx"]))
-    index = _Index(params)
-    for order, row in enumerate(live):
-        norm = textutil.normalise(row["text"])
-        if not norm:
-            continue  # punctuation-only lines carry no words to compare
-        match, entry = index.find(norm, order)
-        if match is not None:
-            _mark(row, match)
-        else:
-            index.add(f"{row['doc_id']}:{row['para_idx']}", order, entry)
-    out = pa.Table.from_pylist(rows, schema=schema.PARAGRAPHS)
+def _key(doc_ids: list[str], idx: list[int], row: int) -> str:
+    return f"{doc_ids[row]}:{idx[row]}"
+
+
+def _copy_marks(dec: Decisions, doc_ids: list[str], idx: list[int], cluster_of: dict[int, int]):
+    for row, (surv, exact, sim, jac) in dec.copies.items():
+        scope = "within the document" if doc_ids[surv] == doc_ids[row] else "across documents"
+        kind = "exact duplicate" if exact else f"near duplicate (Jaccard {jac:.3f} >= threshold)"
+        key = _key(doc_ids, idx, surv)
+        yield row, {"status": schema.REMOVED, "stage": STAGE, "rule_id": EXACT_RULE if exact else NEAR_RULE,
+                    "reason": f"{kind} of {key}, {scope} (cluster {cluster_of[row]})", "dup_of": key,
+                    "similarity": round(sim, 6), "jaccard": round(jac, 6)}
+
+
+def _contained_marks(dec: Decisions, doc_ids: list[str], idx: list[int], p: DedupParams):
+    for row, (box, score) in dec.contained.items():
+        same = doc_ids[box] == doc_ids[row]
+        mark: dict[str, Any] = {"contained_in": _key(doc_ids, idx, box), "containment": round(score, 6)}
+        if p.remove_contained_within_document if same else p.remove_contained_across_documents:
+            scope = "within the document" if same else "across documents"
+            mark.update(status=schema.REMOVED, stage=STAGE, rule_id=CONTAINED_RULE,
+                        reason=(f"contained in {mark['contained_in']} ({score:.3f} of its shingles), "
+                                f"{scope}"))
+        yield row, mark
+
+
+def _clusters_table(dec: Decisions, doc_ids: list[str], idx: list[int]) -> pa.Table:
+    rows = [{"cluster_id": cid, "size": len(members),
+             "n_documents": len({doc_ids[m] for m in members}),
+             "survivor": _key(doc_ids, idx, surv),
+             "members": [_key(doc_ids, idx, m) for m in members],
+             "documents": sorted({doc_ids[m] for m in members})}
+            for cid, (surv, members) in enumerate(dec.clusters)]
+    return pa.Table.from_pylist(rows, schema=schema.DUP_CLUSTERS)
+
+
+def _apply(table: pa.Table, positions: np.ndarray, marks: dict[int, dict[str, Any]]) -> pa.Table:
+    cols = {name: table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
+            for name in _MARKS}
+    for row, mark in marks.items():
+        for name, value in mark.items():
+            cols[name][positions[row]] = value
+    data = {name: table.column(name) if name in table.column_names and name not in _MARKS
+            else pa.array(cols[name], type=schema.PARAGRAPHS.field(name).type)
+            for name in schema.PARAGRAPHS.names}
+    return pa.table(data, schema=schema.PARAGRAPHS)
+
+
+def run(paragraphs: pa.Table, params: DedupParams, documents: pa.Table | None = None) -> StageResult:
+    """Mark copies among kept paragraphs; `documents` (doc_id, date) serves survivor=earliest_date."""
+    status = paragraphs.column("status").to_numpy(zero_copy_only=False)
+    live = np.flatnonzero(status == schema.KEPT)
+    sub = paragraphs.take(pa.array(live)).select(["doc_id", "para_idx", "text"])
+    order = pc.sort_indices(sub, [("doc_id", "ascending"), ("para_idx", "ascending")]).to_numpy()
+    positions = live[order]
+    sub = sub.take(pa.array(order))
+    doc_ids, idx, texts = (sub.column(c).to_pylist() for c in ("doc_id", "para_idx", "text"))
+    doc = pc.dictionary_encode(sub.column("doc_id")).combine_chunks().indices.to_numpy()
+    dates = {} if documents is None else dict(zip(documents.column("doc_id").to_pylist(),
+                                                  documents.column("date").to_pylist(), strict=True))
+    p = params
+    sk = sketch(texts, p.shingle_size, p.num_perm, p.seed, p.minhash_min_words)
+    dec = decide(texts, doc, sk, _rank(p.survivor, doc_ids, texts, dates), p)
+    cluster_of = {m: cid for cid, (_, members) in enumerate(dec.clusters) for m in members}
+    marks: dict[int, dict[str, Any]] = {r: {"dup_cluster": c} for r, c in cluster_of.items()}
+    for row, mark in [*_copy_marks(dec, doc_ids, idx, cluster_of), *_contained_marks(dec, doc_ids, idx, p)]:
+        marks.setdefault(row, {}).update(mark)
+    out = _apply(paragraphs, positions, marks)
+    removed_rows = sorted(r for r, m in marks.items() if m.get("stage") == STAGE)
     mask = pc.fill_null(pc.equal(out.column("stage"), STAGE), False)
-    removed = [r for r in live if r["stage"] == STAGE]
-    counters = {
-        "paragraphs_in": len(live), "removed": len(removed), "kept": len(live) - len(removed),
-        "removed_by_rule": dict(sorted(Counter(r["rule_id"] for r in removed).items())),
-        "removed_within_document": sum(1 for r in removed if "within" in r["reason"]),
-        "removed_across_documents": sum(1 for r in removed if "across" in r["reason"]),
-        "candidates_checked": index.candidates_checked,
-        "candidates_rejected_by_verification": index.candidates_rejected,
+    return StageResult({"paragraphs": out, "dup_clusters": _clusters_table(dec, doc_ids, idx)},
+                       out.filter(mask), _counters(len(live), removed_rows, marks, doc_ids, dec))
+
+
+def _counters(n_live: int, removed: list[int], marks: dict[int, dict[str, Any]], doc_ids: list[str],
+              dec: Decisions) -> dict[str, Any]:
+    within = sum(1 for r in removed if "within the document" in marks[r]["reason"])
+    return {
+        "paragraphs_in": n_live, "removed": len(removed), "kept": n_live - len(removed),
+        "removed_by_rule": dict(sorted(Counter(marks[r]["rule_id"] for r in removed).items())),
+        "removed_within_document": within, "removed_across_documents": len(removed) - within,
+        "contained_reported": len(dec.contained), **dec.counters,
     }
-    return StageResult({"paragraphs": out}, out.filter(mask), counters)

@@ -1,0 +1,163 @@
+"""From sketches to decisions: candidate pairs, exact verification, clusters, survivors, containment.
+
+Rows are indices into the live paragraphs in (doc_id, para_idx) order. Every near pair is checked
+by the exact Jaccard of its shingle sets before it joins a cluster; clusters are the connected
+components of the verified pairs (union-find), so they are transitive and do not depend on the
+order in which pairs were found. Each cluster keeps one survivor, chosen by `rank` (lowest wins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.dedup.bands import candidates_bands, candidates_datasketch, group_pairs, unique_pairs
+from pipeline.dedup.sketch import Sketches, shingle_sets
+from pipeline.dedup.unionfind import UnionFind
+from pipeline.params import DedupParams
+
+
+@dataclass
+class Decisions:
+    # removed row -> (survivor row, is exact copy, similarity estimate, exact Jaccard)
+    copies: dict[int, tuple[int, bool, float, float]] = field(default_factory=dict)
+    clusters: list[tuple[int, list[int]]] = field(default_factory=list)  # (survivor, members)
+    contained: dict[int, tuple[int, float]] = field(default_factory=dict)  # row -> (container, score)
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+class _Sets:
+    """Shingle sets built on demand for the rows that need them (candidates only)."""
+
+    def __init__(self, texts: list[str], k: int) -> None:
+        self._texts, self._k, self._sets = texts, k, {}
+
+    def load(self, rows: np.ndarray) -> None:
+        need = [r for r in np.unique(rows).tolist() if r not in self._sets]
+        self._sets.update(zip(need, shingle_sets([self._texts[r] for r in need], self._k), strict=True))
+
+    def __getitem__(self, row: int) -> frozenset[int]:
+        return self._sets[row]
+
+
+def _in_scope(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, scope: str) -> np.ndarray:
+    if scope == "within_document":
+        return doc[lo] == doc[hi]
+    if scope == "across_documents":
+        return doc[lo] != doc[hi]
+    return np.ones(len(lo), dtype=bool)
+
+
+def _exact_pairs(sk: Sketches, eligible: np.ndarray, doc: np.ndarray, p: DedupParams):
+    rows = np.flatnonzero(eligible)
+    lo, hi = group_pairs(sk.exact[rows], rows.astype(np.int64), p.bucket_cap)
+    keep = _in_scope(lo, hi, doc, p.scope)
+    return lo[keep], hi[keep]
+
+
+def _representatives(sk: Sketches, eligible: np.ndarray, p: DedupParams) -> np.ndarray:
+    """Indices into sk.mh_rows of the rows that enter LSH: with scope `both`, one per exact key
+    (its copies are already linked); otherwise all, since an exact copy may be out of scope."""
+    ok = eligible[sk.mh_rows]
+    if p.scope != "both":
+        return np.flatnonzero(ok)
+    idx = np.flatnonzero(ok)
+    _, first = np.unique(sk.exact[sk.mh_rows[idx]], return_index=True)
+    return np.sort(idx[first])
+
+
+def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
+    ids = sk.mh_rows[reps]
+    bands, rows = p.band_split()
+    n = len(texts)
+    if p.backend == "datasketch":
+        lo, hi = candidates_datasketch(sk.sig[ids], ids, p.threshold, bands, rows, p.seed, n)
+    else:
+        lo, hi = candidates_bands(sk.sig[ids], ids, bands, rows, p.bucket_cap, n)
+    keep = _in_scope(lo, hi, doc, p.scope)
+    lo, hi = lo[keep], hi[keep]
+    sets.load(np.concatenate((lo, hi)))
+    jac = np.array([_jaccard(sets[a], sets[b]) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
+    ok = jac >= p.threshold if len(jac) else np.zeros(0, dtype=bool)
+    counters["candidates_checked"] = len(lo)
+    counters["candidates_rejected_by_verification"] = len(lo) - int(ok.sum())
+    return lo[ok], hi[ok]
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    inter = len(a & b)
+    union = len(a) + len(b) - inter
+    return inter / union if union else 1.0
+
+
+def _copies(clusters, sk: Sketches, rank: np.ndarray, sets: _Sets, out: Decisions) -> None:
+    rep_of: dict[int, int] = {}  # an exact copy's shingles and signature are those of its first row
+    for members in clusters:
+        survivor = min(members, key=lambda r: (rank[r], r))
+        for m in members:
+            rep_of.setdefault(int(sk.exact[m]), m)
+        out.clusters.append((survivor, members))
+        near = [m for m in members if sk.exact[m] != sk.exact[survivor]]
+        if near:
+            sets.load(np.array([rep_of[int(sk.exact[r])] for r in [*near, survivor]]))
+        for m in members:
+            if m == survivor:
+                continue
+            if sk.exact[m] == sk.exact[survivor]:
+                out.copies[m] = (survivor, True, 1.0, 1.0)
+                continue
+            a, b = rep_of[int(sk.exact[m])], rep_of[int(sk.exact[survivor])]
+            sim = float(np.mean(sk.sig[a] == sk.sig[b]))
+            out.copies[m] = (survivor, False, sim, _jaccard(sets[a], sets[b]))
+
+
+def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParams, sets: _Sets):
+    """row -> (container, score) for rows whose shingles lie mostly inside a longer live row."""
+    keep = alive[sk.sample_row]
+    h, r = sk.sample_hash[keep], sk.sample_row[keep]
+    _, inv, freq = np.unique(h, return_inverse=True, return_counts=True)
+    common = freq[inv] <= p.bucket_cap + 1  # a shingle in very many paragraphs proves nothing
+    lo, hi = group_pairs(h[common], r[common], p.bucket_cap)
+    if not len(lo):
+        return {}
+    n = len(alive)
+    code, shared = np.unique(lo * n + hi, return_counts=True)
+    lo, hi = code // n, code % n
+    swap = sk.n_shingles[hi] < sk.n_shingles[lo]
+    small, big = np.where(swap, hi, lo), np.where(swap, lo, hi)
+    n_sampled = np.bincount(r, minlength=n)
+    ok = (sk.n_shingles[small] != sk.n_shingles[big]) & (2 * shared >= n_sampled[small])
+    ok &= _in_scope(small, big, doc, p.scope)
+    small, big = small[ok], big[ok]
+    sets.load(np.concatenate((small, big)))
+    best: dict[int, tuple[int, float]] = {}
+    for a, b in zip(small.tolist(), big.tolist(), strict=True):
+        sa = sets[a]
+        score = len(sa & sets[b]) / len(sa) if sa else 0.0
+        if score >= p.containment_threshold and (
+                a not in best or (-score, b) < (-best[a][1], best[a][0])):
+            best[a] = (b, score)
+    return best
+
+
+def decide(texts: list[str], doc: np.ndarray, sk: Sketches, rank: np.ndarray,
+           p: DedupParams) -> Decisions:
+    """Every decision for the live rows: copies with their survivor, clusters, containment."""
+    out = Decisions()
+    out.counters.update(candidates_checked=0, candidates_rejected_by_verification=0)
+    eligible = sk.n_words >= p.min_words
+    sets = _Sets(texts, p.shingle_size)
+    ex_lo, ex_hi = _exact_pairs(sk, eligible, doc, p)
+    reps = _representatives(sk, eligible, p)
+    nr_lo, nr_hi = _near_pairs(texts, sk, reps, doc, p, sets, out.counters)
+    lo, hi = unique_pairs(np.concatenate((ex_lo, nr_lo)), np.concatenate((ex_hi, nr_hi)), len(texts))
+    uf = UnionFind()
+    uf.union_all(zip(lo.tolist(), hi.tolist(), strict=True))
+    _copies(uf.clusters(), sk, rank, sets, out)
+    alive = eligible.copy()
+    alive[list(out.copies)] = False
+    out.contained = _containment(sk, alive, doc, p, sets)
+    out.counters["clusters"] = len(out.clusters)
+    out.counters["skipped_below_min_words"] = int((~eligible).sum())
+    return out
