@@ -101,16 +101,17 @@ def score(name: str, pages: dict[str, tuple[bytes, dict]], preds: dict[str, str]
     return row
 
 
-def evaluate_set(name: str, pages: dict, work: Path, params: Path) -> list[dict]:
+def evaluate_set(name: str, pages: dict, work: Path, params: Path, modes: set[str]) -> list[dict]:
     rows = []
     base = work / name
-    write_raw(pages, base / "raw-html", ".html", None)
-    pipe = run_pipeline(base / "raw-html", base / "out-html", params)
-    alone = {pid: trafilatura_alone(html) for pid, (html, _) in pages.items()}
-    rows.append({"mode": "html", "set": name, "system": "trafilatura alone", **score(name, pages, alone)})
-    rows.append({"mode": "html", "set": name, "system": "pipeline", **score(name, pages, pipe)})
+    if "html" in modes:
+        write_raw(pages, base / "raw-html", ".html", None)
+        pipe = run_pipeline(base / "raw-html", base / "out-html", params)
+        alone = {pid: trafilatura_alone(html) for pid, (html, _) in pages.items()}
+        rows.append({"mode": "html", "set": name, "system": "trafilatura alone", **score(name, pages, alone)})
+        rows.append({"mode": "html", "set": name, "system": "pipeline", **score(name, pages, pipe)})
     renders = (("resiliparse", render_resiliparse), ("trafilatura recall", render_trafilatura_recall))
-    for label, render in renders:
+    for label, render in (r for r in renders if r[0] in modes):
         raw = base / f"raw-text-{label.replace(' ', '-')}"
         rendered = write_raw(pages, raw, ".txt", render)
         pipe = run_pipeline(raw, base / f"out-text-{label.replace(' ', '-')}", params)
@@ -135,16 +136,19 @@ def main() -> None:
     ap.add_argument("--bench", type=Path, default=ROOT.parent / "shared" / "data" / "bench")
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--limit", type=int, default=None, help="first N pages of each set (for a quick look)")
+    ap.add_argument("--modes", default="html,resiliparse,trafilatura recall",
+                    help="comma-separated subset of: html, resiliparse, trafilatura recall")
     ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work")
     ap.add_argument("--params", type=Path, default=ROOT / "params.yaml")
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "quality.md")
     args = ap.parse_args()
     rows = []
     for name in args.sets.split(","):
-        rows.extend(evaluate_set(name, load_set(args.bench, name, args.limit), args.work, args.params))
+        rows.extend(evaluate_set(name, load_set(args.bench, name, args.limit), args.work, args.params,
+                                 set(args.modes.split(","))))
     table = to_markdown(rows)
     print(table)
-    if args.limit is None:
+    if args.limit is None and args.modes == ap.get_default("modes"):
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text("# Cleaning quality on the development sets\n\n"
                                 "`python -m benchmarks.quality` (one run; per-page figures, macro-averaged)"

@@ -1,23 +1,35 @@
 """Structural heuristics: named functions over a whole document, registered like pattern rules.
 
-Each takes the document's paragraphs, the marks made so far (None = not yet removed) and the
-rule's options, and returns the indexes it would remove. They never rewrite text.
+Each takes a view of the document (paragraph texts, and for HTML each block's kind and link
+density), the marks made so far (None = not yet removed) and the rule's options, and returns
+the indexes it would remove. They never rewrite text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline import textutil
 
 _ENUMERATED = re.compile(r"^\s*(\d{1,3}|[a-zA-Z])\s*[.)\]:]\s")
 
-Heuristic = Callable[[Sequence[str], Sequence[object | None], dict[str, Any]], list[int]]
+@dataclass(frozen=True)
+class DocView:
+    paras: Sequence[str]
+    tags: Sequence[str | None] = ()
+    link_density: Sequence[float | None] = ()
+
+    def links(self, i: int) -> float | None:
+        return self.link_density[i] if i < len(self.link_density) else None
 
 
-def trailing_teaser_block(paras: Sequence[str], marks: Sequence[object | None],
+Heuristic = Callable[[DocView, Sequence[object | None], dict[str, Any]], list[int]]
+
+
+def trailing_teaser_block(doc: DocView, marks: Sequence[object | None],
                           options: dict[str, Any]) -> list[int]:
     """A run of short headline-like lines closing a document is a related-story list.
 
@@ -27,6 +39,7 @@ def trailing_teaser_block(paras: Sequence[str], marks: Sequence[object | None],
     min_lines = int(options.get("min_lines", 3))
     max_words = int(options.get("max_words", 20))
     min_words = int(options.get("min_words", 4))
+    paras = doc.paras
     run: list[int] = []
     for i in range(len(paras) - 1, -1, -1):
         if marks[i] is not None:
@@ -59,6 +72,30 @@ def following_teasers(paras: Sequence[str], marks: Sequence[object | None], star
     return out
 
 
+def link_list_block(doc: DocView, marks: Sequence[object | None], options: dict[str, Any]) -> list[int]:
+    """Runs of consecutive short blocks that are (almost) all link text: teaser and related lists.
+
+    Only HTML documents know their links; plain text is left to the other heuristics.
+    """
+    min_items = int(options.get("min_items", 2))
+    min_density = float(options.get("min_density", 0.8))
+    max_words = int(options.get("max_words", 25))
+    out: list[int] = []
+    run: list[int] = []
+    for i, text in enumerate([*doc.paras, ""]):
+        dense = i < len(doc.paras) and (doc.links(i) or 0.0) >= min_density \
+            and len(text.split()) <= max_words
+        if dense or (i < len(doc.paras) and marks[i] is not None and run):
+            run.append(i)
+            continue
+        hits = [j for j in run if marks[j] is None]
+        if len(hits) >= min_items:
+            out.extend(hits)
+        run = []
+    return out
+
+
 REGISTRY: dict[str, Heuristic] = {
     "trailing_teaser_block": trailing_teaser_block,
+    "link_list_block": link_list_block,
 }

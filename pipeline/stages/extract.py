@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline import schema, textutil
+from pipeline.html_blocks import Block, blocks_of
 from pipeline.params import ExtractParams
 from pipeline.result import StageResult
 
@@ -25,6 +26,8 @@ class Extracted:
     date: str | None = None
     site: str | None = None
     hostname: str | None = None
+    # HTML only: the structured blocks the text was joined from, one paragraph each.
+    blocks: tuple[Block, ...] | None = None
 
 
 def extract_html(html: str, params: ExtractParams) -> Extracted | None:
@@ -33,15 +36,19 @@ def extract_html(html: str, params: ExtractParams) -> Extracted | None:
 
     doc = trafilatura.bare_extraction(
         html, include_comments=False, with_metadata=True, include_tables=params.include_tables,
+        include_links=True,  # only to measure link density: the text itself never has URLs
         favor_precision=params.favor_precision, favor_recall=params.favor_recall,
         deduplicate=False,  # trafilatura's cache is order-dependent; dedup is our own stage
         date_extraction_params={"original_date": True, "extensive_search": True,
                                 "max_date": params.date_max},
     )
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or doc.body is None:
         return None
-    return Extracted(doc.text, doc.title or None, doc.url or None, doc.date or None,
-                     doc.sitename or None, doc.hostname or None)
+    blocks = tuple(blocks_of(doc.body))
+    if not blocks:
+        return None
+    return Extracted("\n".join(b.text for b in blocks), doc.title or None, doc.url or None,
+                     doc.date or None, doc.sitename or None, doc.hostname or None, blocks)
 
 
 def text_title(paragraphs: list[str], params: ExtractParams) -> str | None:
@@ -52,11 +59,15 @@ def text_title(paragraphs: list[str], params: ExtractParams) -> str | None:
     return None
 
 
-def _paragraph_rows(doc_id: str, text: str) -> list[dict[str, Any]]:
-    return [{"doc_id": doc_id, "para_idx": i, "text": para, "char_start": start, "char_end": end,
-             "status": schema.KEPT, "stage": None, "rule_id": None, "reason": None,
-             "dup_of": None, "similarity": None, "jaccard": None}
-            for i, (start, end, para) in enumerate(textutil.split_paragraphs(text))]
+def _paragraph_rows(doc_id: str, ex: Extracted) -> list[dict[str, Any]]:
+    """One row per non-empty line; for HTML each line is a block, so it carries the block's kind."""
+    rows = [{"doc_id": doc_id, "para_idx": i, "text": para, "char_start": start, "char_end": end,
+             "status": schema.KEPT}
+            for i, (start, end, para) in enumerate(textutil.split_paragraphs(ex.text))]
+    if ex.blocks is not None and len(ex.blocks) == len(rows):
+        for row, block in zip(rows, ex.blocks, strict=True):
+            row.update(tag=block.tag, link_density=round(block.link_density, 4))
+    return rows
 
 
 def _extract_one(doc: dict[str, Any], params: ExtractParams,
@@ -89,7 +100,7 @@ def run(documents: pa.Table, params: ExtractParams,
                                              f"{type(exc).__name__}: {exc}", STAGE,
                                              doc["doc_id"], doc["source_sha256"]))
             continue
-        rows = _paragraph_rows(doc["doc_id"], ex.text)
+        rows = _paragraph_rows(doc["doc_id"], ex)
         if not rows:
             what = "no main text found in the page" if doc["source_format"] == "html" else "no text"
             rejects.append(schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE,

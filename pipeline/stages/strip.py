@@ -66,15 +66,17 @@ def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | 
 
 def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   guard_fraction: float, site: str | None = None,
-                  index: TemplateIndex | None = None) -> DocVerdict:
+                  index: TemplateIndex | None = None,
+                  view: heuristics.DocView | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
+    view = view or heuristics.DocView(paras)
     line_rules = [r for r in rules.line_rules if r.applies_to(hostname)]
     own = [next((r for r in line_rules if r.matches(text)), None) for text in paras]
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index)
     for rule in rules.structural_rules:
         if rule.applies_to(hostname):
-            for j in heuristics.REGISTRY[rule.heuristic](paras, marks, rule.options):
+            for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
                 marks[j] = marks[j] or rule
     total = sum(len(p) for p in paras) or 1
     removed = sum(len(p) for p, m in zip(paras, marks, strict=True) if m is not None) / total
@@ -120,8 +122,11 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     guarded: list[str] = []
     for doc_id, doc_rows in by_doc.items():
         doc_rows.sort(key=lambda r: r["para_idx"])
-        verdict = mark_document([r["text"] for r in doc_rows], rules, hosts.get(doc_id),
-                                params.guard_max_removed_fraction, sites.get(doc_id), index)
+        texts = [r["text"] for r in doc_rows]
+        view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
+                                  [r["link_density"] for r in doc_rows])
+        verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
+                                sites.get(doc_id), index, view)
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)
