@@ -98,8 +98,9 @@ class DedupParams:
     # Paragraphs with fewer words are only deduplicated exactly: a one-word edit moves
     # the Jaccard of a handful of shingles too far for MinHash to mean anything.
     minhash_min_words: int = 6
-    # Paragraphs with fewer words are not deduplicated at all: "Photo", "Share" recur everywhere.
-    min_words: int = 2
+    # Paragraphs with fewer words are not deduplicated at all: short headings and list items
+    # ("Services", "Key results") legitimately repeat within a page (measured on the dev sets).
+    min_words: int = 4
     # Which pairs count: both, within_document only, or across_documents only.
     scope: str = "both"
     # Which member of a cluster survives: first by (doc_id, para_idx), the member in the document

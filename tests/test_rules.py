@@ -15,10 +15,12 @@ ARTICLE = ("The council voted on Tuesday to extend the programme for another yea
            "after a long debate about its cost and about who should pay for the new buses.")
 
 
-def _table(doc_id: str, lines: list[str], links: list[float] | None = None) -> tuple[pa.Table, pa.Table]:
+def _table(doc_id: str, lines: list[str], links: list[float] | None = None,
+           fmt: str = "text") -> tuple[pa.Table, pa.Table]:
     paras = [{"doc_id": doc_id, "para_idx": i, "text": t, "char_start": 0, "char_end": len(t),
               "status": "kept", "link_density": links[i] if links else None} for i, t in enumerate(lines)]
-    docs = pa.Table.from_pylist([{"doc_id": doc_id, "hostname": None}], schema=schema.DOCUMENTS)
+    docs = pa.Table.from_pylist([{"doc_id": doc_id, "hostname": None, "source_format": fmt}],
+                                schema=schema.DOCUMENTS)
     return pa.Table.from_pylist(paras, schema=schema.PARAGRAPHS), docs
 
 
@@ -117,3 +119,12 @@ def test_bad_rule_files_are_refused_with_the_rule_id(tmp_path, body: str, messag
 def test_unknown_disabled_rule_is_an_error() -> None:
     with pytest.raises(RuleError, match="unknown rule ids"):
         load_rules(disabled=("no_such_rule_v1",))
+
+
+def test_format_scoped_rule_skips_other_formats() -> None:
+    lines = [ARTICLE, "Watch the new trailer for the show", "Find out which city is the most expensive",
+             "Ten songs released so far this year"]
+    paras, docs = _table("d", lines, fmt="html")
+    res = strip.run(paras, docs, RULES, StripParams())
+    assert all(r["status"] == "kept" for r in res.tables["paragraphs"].to_pylist())
+    assert [r["rule_id"] for r in _strip(lines)][1:] == ["trailing_teaser_block_v1"] * 3

@@ -35,11 +35,14 @@ class Rule:
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     max_words: int | None = None
     hosts: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()  # source formats the rule applies to; empty = all
     examples: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     source: str = ""
     compiled: re.Pattern[str] | None = field(default=None, hash=False, compare=False)
 
-    def applies_to(self, hostname: str | None) -> bool:
+    def applies_to(self, hostname: str | None, fmt: str | None = None) -> bool:
+        if self.formats and fmt not in self.formats:
+            return False
         if not self.hosts:
             return True
         host = (hostname or "").lower()
@@ -104,13 +107,15 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
         _require(raw.get("heuristic") in heuristics.REGISTRY, where,
                  f"unknown heuristic {raw.get('heuristic')!r}; known: {sorted(heuristics.REGISTRY)}")
     known = {"id", "reason", "match", "action", "pattern", "exact", "heuristic", "options",
-             "max_words", "hosts", "examples", "case_sensitive"}
+             "max_words", "hosts", "formats", "examples", "case_sensitive"}
     _require(not set(raw) - known, where, f"unknown keys {sorted(set(raw) - known)}")
+    _require(set(raw.get("formats", [])) <= {"text", "html"}, where, "formats must be text and/or html")
     return Rule(id=rid, kind=kind, reason=raw["reason"], match=match, action=action,
                 pattern=raw.get("pattern"),
                 exact=tuple(" ".join(s.split()).casefold() for s in raw.get("exact", [])),
                 heuristic=raw.get("heuristic"), options=dict(raw.get("options") or {}),
                 max_words=raw.get("max_words"), hosts=tuple(h.lower() for h in raw.get("hosts", [])),
+                formats=tuple(raw.get("formats", [])),
                 examples=dict(raw.get("examples") or {}), source=source, compiled=compiled)
 
 

@@ -67,15 +67,15 @@ def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | 
 def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   guard_fraction: float, site: str | None = None,
                   index: TemplateIndex | None = None,
-                  view: heuristics.DocView | None = None) -> DocVerdict:
+                  view: heuristics.DocView | None = None, fmt: str | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     view = view or heuristics.DocView(paras)
-    line_rules = [r for r in rules.line_rules if r.applies_to(hostname)]
+    line_rules = [r for r in rules.line_rules if r.applies_to(hostname, fmt)]
     own = [next((r for r in line_rules if r.matches(text)), None) for text in paras]
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index)
     for rule in rules.structural_rules:
-        if rule.applies_to(hostname):
+        if rule.applies_to(hostname, fmt):
             for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
                 marks[j] = marks[j] or rule
     total = sum(len(p) for p in paras) or 1
@@ -111,8 +111,9 @@ def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripPa
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
         index: TemplateIndex | None = None) -> StageResult:
     """Mark chrome in every document; rows stay in place, only kept rows are looked at."""
-    hosts = dict(zip(documents.column("doc_id").to_pylist(),
-                     documents.column("hostname").to_pylist(), strict=True))
+    ids = documents.column("doc_id").to_pylist()
+    hosts = dict(zip(ids, documents.column("hostname").to_pylist(), strict=True))
+    formats = dict(zip(ids, documents.column("source_format").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = paragraphs.to_pylist()
     by_doc: dict[str, list[dict[str, Any]]] = {}
@@ -126,7 +127,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
                                   [r["link_density"] for r in doc_rows])
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
-                                sites.get(doc_id), index, view)
+                                sites.get(doc_id), index, view, formats.get(doc_id))
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)
