@@ -128,3 +128,10 @@ def test_format_scoped_rule_skips_other_formats() -> None:
     res = strip.run(paras, docs, RULES, StripParams())
     assert all(r["status"] == "kept" for r in res.tables["paragraphs"].to_pylist())
     assert [r["rule_id"] for r in _strip(lines)][1:] == ["trailing_teaser_block_v1"] * 3
+
+
+def test_guard_does_not_count_a_sure_comment_section() -> None:
+    comment = "I think the whole plan is a mistake and the council should start again from scratch. " * 3
+    rows = _strip(["Short post.", "3 responses to “Short post”", comment, comment, comment])
+    assert rows[0]["status"] == "kept"
+    assert all(r["status"] == "removed" and r["rule_id"] == "comment_section_header_v1" for r in rows[1:])

@@ -36,6 +36,9 @@ class Rule:
     max_words: int | None = None
     hosts: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()  # source formats the rule applies to; empty = all
+    # A rule sure enough of itself that the guard does not count what it removes (an explicit
+    # "34 responses to ..." header: an open thread can be mostly comments).
+    guard_exempt: bool = False
     examples: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     source: str = ""
     compiled: re.Pattern[str] | None = field(default=None, hash=False, compare=False)
@@ -107,7 +110,7 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
         _require(raw.get("heuristic") in heuristics.REGISTRY, where,
                  f"unknown heuristic {raw.get('heuristic')!r}; known: {sorted(heuristics.REGISTRY)}")
     known = {"id", "reason", "match", "action", "pattern", "exact", "heuristic", "options",
-             "max_words", "hosts", "formats", "examples", "case_sensitive"}
+             "max_words", "hosts", "formats", "examples", "case_sensitive", "guard_exempt"}
     _require(not set(raw) - known, where, f"unknown keys {sorted(set(raw) - known)}")
     _require(set(raw.get("formats", [])) <= {"text", "html"}, where, "formats must be text and/or html")
     return Rule(id=rid, kind=kind, reason=raw["reason"], match=match, action=action,
@@ -115,7 +118,7 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
                 exact=tuple(" ".join(s.split()).casefold() for s in raw.get("exact", [])),
                 heuristic=raw.get("heuristic"), options=dict(raw.get("options") or {}),
                 max_words=raw.get("max_words"), hosts=tuple(h.lower() for h in raw.get("hosts", [])),
-                formats=tuple(raw.get("formats", [])),
+                formats=tuple(raw.get("formats", [])), guard_exempt=bool(raw.get("guard_exempt", False)),
                 examples=dict(raw.get("examples") or {}), source=source, compiled=compiled)
 
 

@@ -80,7 +80,9 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                 marks[j] = marks[j] or rule
     total = sum(len(p) for p in paras) or 1
     removed = sum(len(p) for p, m in zip(paras, marks, strict=True) if m is not None) / total
-    return DocVerdict(marks, removed > guard_fraction, removed)
+    doubtful = sum(len(p) for p, m in zip(paras, marks, strict=True)
+                   if m is not None and not m.guard_exempt) / total
+    return DocVerdict(marks, doubtful > guard_fraction, removed)
 
 
 def _doc_updates(rows: list[dict[str, Any]], verdict: DocVerdict, guard_fraction: float) -> None:
@@ -88,7 +90,7 @@ def _doc_updates(rows: list[dict[str, Any]], verdict: DocVerdict, guard_fraction
         if rule is None:
             continue
         row.update(stage=STAGE, rule_id=rule.id)
-        if verdict.guarded:
+        if verdict.guarded and not rule.guard_exempt:
             row["reason"] = (f"kept by guard: rules would remove {verdict.removed_fraction:.0%} of the "
                              f"document (> {guard_fraction:.0%}); flagged as {rule.kind}: {rule.reason}")
         else:
