@@ -135,3 +135,36 @@ def test_guard_does_not_count_a_sure_comment_section() -> None:
     rows = _strip(["Short post.", "3 responses to “Short post”", comment, comment, comment])
     assert rows[0]["status"] == "kept"
     assert all(r["status"] == "removed" and r["rule_id"] == "comment_section_header_v1" for r in rows[1:])
+
+
+def test_a_weak_comment_header_confirmed_by_an_author_line_escapes_the_guard() -> None:
+    comment = "I think the whole plan is a mistake and the council should start again from scratch. " * 3
+    author = "• Jane on September 12, 2018 at 4:47 pm said:"
+    rows = _strip(["Short post.", "Comments", author, comment, comment])
+    assert rows[0]["status"] == "kept"
+    assert [r["rule_id"] for r in rows[1:]] == ["comment_count_header_v1", "comment_author_line_v1",
+                                                "comment_count_header_v1", "comment_count_header_v1"]
+    assert all(r["status"] == "removed" for r in rows[1:])
+    assert "confirmed by a later comments line" in rows[1]["reason"]
+
+
+def test_a_weak_comment_header_alone_is_still_guarded() -> None:
+    comment = "I think the whole plan is a mistake and the council should start again from scratch. " * 3
+    rows = _strip(["Short post.", "Comments", comment, comment])
+    assert all(r["status"] == "kept" for r in rows)
+    assert rows[1]["reason"].startswith("kept by guard")
+
+
+def test_a_tail_section_header_only_takes_the_end_of_a_document() -> None:
+    boiler = "Acme is a global provider of widgets with offices in twelve countries and 900 staff."
+    rows = _strip([ARTICLE, ARTICLE, ARTICLE, "About Acme", boiler])
+    assert [r["rule_id"] for r in rows] == [None] * 3 + ["about_company_header_v1"] * 2
+    mid = _strip([ARTICLE, "About Acme", ARTICLE, ARTICLE + " More.", ARTICLE + " Again."])
+    assert all(r["status"] == "kept" and r["rule_id"] is None for r in mid)
+
+
+def test_a_byline_label_takes_only_a_short_next_line() -> None:
+    rows = _strip([ARTICLE, "By", "Randy Maniloff", ARTICLE + " More."])
+    assert [r["rule_id"] for r in rows] == [None, "byline_label_v1", "byline_label_v1", None]
+    long_next = _strip([ARTICLE, "By", ARTICLE + " More."])
+    assert [r["status"] for r in long_next] == ["kept", "removed", "kept"]

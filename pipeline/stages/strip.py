@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -37,17 +37,48 @@ def _apply_actions(own: Sequence[Rule | None], paras: Sequence[str]) -> list[Rul
         if rule is None or rule.action == "remove":
             continue
         if rule.action == "remove_rest":
-            for j in range(i + 1, len(paras)):
-                marks[j] = marks[j] or rule
-            break  # everything after the first comment-section header is already marked
+            if not _rest_allowed(rule, paras, i):
+                marks[i] = None  # an "About X" heading mid-article is a heading, not boilerplate
+                continue
+            rule = _confirmed(rule, own, i)
+            for j in range(i, len(paras)):
+                marks[j] = rule if j == i else (marks[j] or rule)
+            break  # everything after the first section header is already marked
         if rule.action == "remove_with_next":
-            if i + 1 < len(paras):
+            if i + 1 < len(paras) and _short_enough(paras[i + 1], rule):
                 marks[i + 1] = marks[i + 1] or rule
             continue
         max_words = int(rule.options.get("max_words", 20))
         for j in heuristics.following_teasers(paras, own, i, max_words):
             marks[j] = rule
     return marks
+
+
+def _rest_allowed(rule: Rule, paras: Sequence[str], i: int) -> bool:
+    """A tail section (press-release boilerplate) may only take the end of a document."""
+    limit = rule.options.get("rest_max_fraction")
+    if limit is None:
+        return True
+    total = sum(len(p) for p in paras) or 1
+    return sum(len(p) for p in paras[i:]) / total <= float(limit)
+
+
+def _short_enough(text: str, rule: Rule) -> bool:
+    limit = rule.options.get("next_max_words")
+    return limit is None or len(text.split()) <= int(limit)
+
+
+def _confirmed(rule: Rule, own: Sequence[Rule | None], i: int) -> Rule:
+    """A weak section header ("Comments") followed by a second, independent sign of the same
+    section (a comment author line, a reply form) is as sure as an explicit one: the guard
+    must not keep an open thread whose comments outweigh the post."""
+    if rule.guard_exempt:
+        return rule
+    later = (r for r in own[i + 1:] if r is not None and r.id != rule.id)
+    if any(r.kind == rule.kind and r.action == "remove_rest" for r in later):
+        note = f"{rule.reason} (confirmed by a later {rule.kind} line)"
+        return replace(rule, guard_exempt=True, reason=note)
+    return rule
 
 
 def _template_rule(site: str, n_docs: int) -> Rule:
