@@ -164,7 +164,7 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
     _need(src / "paragraphs.parquet", "extract")
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet",
-                          columns=["doc_id", "hostname", "source_path", "source_format"])
+                          columns=["doc_id", "hostname", "source_path", "source_format", "title"])
     index = _site_templates(src / "paragraphs.parquet", docs, params)
     results = (strip.run(batch, docs, rules, params.strip, index)
                for batch in pio.iter_row_groups(src / "paragraphs.parquet"))

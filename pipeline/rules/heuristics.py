@@ -21,6 +21,7 @@ class DocView:
     paras: Sequence[str]
     tags: Sequence[str | None] = ()
     link_density: Sequence[float | None] = ()
+    title: str | None = None  # the title extraction found (HTML metadata, or a text's headline)
 
     def links(self, i: int) -> float | None:
         return self.link_density[i] if i < len(self.link_density) else None
@@ -95,7 +96,20 @@ def link_list_block(doc: DocView, marks: Sequence[object | None], options: dict[
     return out
 
 
+def title_repeat(doc: DocView, marks: Sequence[object | None], options: dict[str, Any]) -> list[int]:
+    """Opening paragraphs that only repeat the page title: the title has its own column, and a
+    body that starts with it again counts the headline twice."""
+    if not doc.title:
+        return []
+    def norm(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    first = doc.paras[: int(options.get("max_position", 3))]
+    return [i for i, text in enumerate(first) if marks[i] is None and norm(text) == norm(doc.title)]
+
+
 REGISTRY: dict[str, Heuristic] = {
     "trailing_teaser_block": trailing_teaser_block,
     "link_list_block": link_list_block,
+    "title_repeat": title_repeat,
 }

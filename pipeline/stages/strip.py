@@ -147,6 +147,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     ids = documents.column("doc_id").to_pylist()
     hosts = dict(zip(ids, documents.column("hostname").to_pylist(), strict=True))
     formats = dict(zip(ids, documents.column("source_format").to_pylist(), strict=True))
+    titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = paragraphs.to_pylist()
     by_doc: dict[str, list[dict[str, Any]]] = {}
@@ -158,7 +159,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         doc_rows.sort(key=lambda r: r["para_idx"])
         texts = [r["text"] for r in doc_rows]
         view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
-                                  [r["link_density"] for r in doc_rows])
+                                  [r["link_density"] for r in doc_rows], titles.get(doc_id))
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
                                 sites.get(doc_id), index, view, formats.get(doc_id))
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
