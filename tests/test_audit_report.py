@@ -102,3 +102,20 @@ def test_report_is_deterministic_and_needs_a_run(sample_out, tmp_path, report_fi
     assert main(["report", "--out", str(tmp_path)]) == 2
     assert "articles.parquet is missing" in caplog.text
     assert not (tmp_path / "report.html").exists()
+
+
+def test_dvc_plots_show_writes_the_rule_plot(tmp_path) -> None:
+    """The committed CSV is declared as a DVC plot: `dvc plots show` renders it to HTML."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    csv = pd.read_csv(ROOT / "clean" / "plots" / "removals_by_rule.csv")
+    res = subprocess.run([sys.executable, "-m", "dvc", "plots", "show", "-o", str(tmp_path / "plots")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr
+    page = (tmp_path / "plots" / "index.html").read_text(encoding="utf-8")
+    assert "clean_plots_removals_by_rule_csv" in page
+    for rule in csv.rule_id:
+        assert f'"rule_id": "{rule}"' in page
