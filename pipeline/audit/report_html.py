@@ -137,7 +137,10 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _documents(run: RunTables, anchors: dict[str, str]) -> str:
-    paras = {d: g.sort_values("para_idx").pipe(_records) for d, g in run.paragraphs.groupby("doc_id")}
+    paras: dict[str, list[dict[str, Any]]] = {}
+    # One conversion of the whole table, then a plain group-by: per-document frames cost 10x more.
+    for row in _records(run.paragraphs.sort_values(["doc_id", "para_idx"])):
+        paras.setdefault(row["doc_id"], []).append(row)
     meta = {r["doc_id"]: r for r in _records(run.articles)}
     rejects: dict[str, list[dict[str, Any]]] = {}
     for r in _records(run.rejects):
