@@ -31,7 +31,7 @@ class Line:
     text: str
 
 
-def _value(row: dict[str, Any], key: str) -> Any:
+def cell(row: dict[str, Any], key: str) -> Any:
     v = row.get(key)
     return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
 
@@ -39,22 +39,22 @@ def _value(row: dict[str, Any], key: str) -> Any:
 def removal_label(row: dict[str, Any]) -> str:
     """stage, rule_id, reason, and for a copy the survivor and similarity: why this row went."""
     parts = [f"removed by {row['stage']}", f"rule {row['rule_id']}"]
-    if (dup := _value(row, "dup_of")) is not None:
+    if (dup := cell(row, "dup_of")) is not None:
         parts.append(f"dup_of {dup}")
-        if (sim := _value(row, "similarity")) is not None:
+        if (sim := cell(row, "similarity")) is not None:
             parts.append(f"similarity {sim:.3f}")
-        if (jac := _value(row, "jaccard")) is not None:
+        if (jac := cell(row, "jaccard")) is not None:
             parts.append(f"jaccard {jac:.3f}")
-    if (reason := _value(row, "reason")) is not None:
+    if (reason := cell(row, "reason")) is not None:
         parts.append(f"reason: {reason}")
     return " | ".join(parts)
 
 
 def _kept_note(row: dict[str, Any], stage: str) -> str | None:
     """Why a kept row deserves a look: flagged but kept by the strip guard, or contained in another."""
-    if _value(row, "stage") == stage and (reason := _value(row, "reason")) is not None:
+    if cell(row, "stage") == stage and (reason := cell(row, "reason")) is not None:
         return f"kept, flagged by {stage} rule {row['rule_id']} | {reason}"
-    if stage == "dedup" and (box := _value(row, "contained_in")) is not None:
+    if stage == "dedup" and (box := cell(row, "contained_in")) is not None:
         return f"kept, contained in {box} (containment {row['containment']:.3f})"
     return None
 

@@ -100,7 +100,7 @@ def _clusters(clusters: pd.DataFrame, texts: dict[str, str], anchors: dict[str, 
 
 
 def _para(row: dict[str, Any], grid_row: int) -> str:
-    from pipeline.audit.diff import _value, removal_label
+    from pipeline.audit.diff import cell, removal_label
 
     idx = f'<span class="idx">{row["para_idx"]}</span>'
     style = f' style="grid-row:{grid_row}"'
@@ -108,9 +108,9 @@ def _para(row: dict[str, Any], grid_row: int) -> str:
         return (f'<div class="p removed"{style}>{idx}<del>{e(row["text"])}</del>'
                 f'<span class="label">{e(removal_label(row))}</span></div>')
     notes = []
-    if _value(row, "stage") is not None:
+    if cell(row, "stage") is not None:
         notes.append(f"flagged by {row['stage']} rule {row['rule_id']}, kept: {row['reason']}")
-    if (box := _value(row, "contained_in")) is not None:
+    if (box := cell(row, "contained_in")) is not None:
         notes.append(f"contained in {box} (containment {row['containment']:.3f}), kept")
     tail = "".join(f'<span class="note">{e(n)}</span>' for n in notes)
     return f'<div class="p kept"{style}>{idx}{e(row["text"])}{tail}</div>'

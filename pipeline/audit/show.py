@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from pipeline.audit.diff import KEPT, REMOVED, _value
+from pipeline.audit.diff import KEPT, REMOVED, cell
 from pipeline.audit.load import DocRecord
 from pipeline.audit.text import printable
 
@@ -18,7 +18,7 @@ _WIDTH = max(len(f) for f in (*_PROVENANCE, *_RUN))
 def _field_lines(fields: tuple[str, ...], row: dict[str, Any]) -> list[str]:
     out = []
     for f in fields:
-        v = _value(row, f)
+        v = cell(row, f)
         out.append(f"{f:<{_WIDTH}}  {'-' if v is None else printable(str(v))}")
     return out
 
