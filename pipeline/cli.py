@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.audit import commands as audit
 
 log = logging.getLogger("pipeline")
 DEFAULT_PARAMS = Path("params.yaml")
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                        ("dedup", "stage 4: mark exact and near-duplicate paragraphs"),
                        ("export", "stage 5: write articles, paragraphs and rejects")):
         _add_common(sub.add_parser(name, help=text))
+    audit.add_parsers(sub)
     return parser
 
 
@@ -54,6 +56,8 @@ def _load(args: argparse.Namespace):
 def _dispatch(args: argparse.Namespace) -> None:
     from pipeline import runner
 
+    if args.command in audit.COMMANDS:  # audit commands read a finished run, not params
+        return audit.dispatch(args)
     params = _load(args)
     if args.command == "run":
         runner.run_all(args.raw_dir, args.out, params)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pipeline.audit.errors import UnknownDocument
 from pipeline.params import ParamsError
 from pipeline.rules import RuleError
 from pipeline.stages.export import AccountingError
 
 USER_ERRORS: tuple[type[Exception], ...] = (ParamsError, RuleError, AccountingError,
-                                             FileNotFoundError)
+                                             FileNotFoundError, UnknownDocument)

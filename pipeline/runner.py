@@ -166,9 +166,14 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
     docs = pio.read_table(src / "documents.parquet",
                           columns=["doc_id", "hostname", "source_path", "source_format", "title"])
     index = _site_templates(src / "paragraphs.parquet", docs, params)
-    results = (strip.run(batch, docs, rules, params.strip, index)
-               for batch in pio.iter_row_groups(src / "paragraphs.parquet"))
-    counters = _stream_stage(out, "strip", results, {"paragraphs": schema.PARAGRAPHS})
+
+    def results() -> Iterator[StageResult]:
+        with progress_bar(docs.num_rows, "strip", "doc") as bar:
+            for batch in pio.iter_row_groups(src / "paragraphs.parquet"):
+                yield strip.run(batch, docs, rules, params.strip, index)
+                bar.update(len(set(batch.column("doc_id").to_pylist())))
+
+    counters = _stream_stage(out, "strip", results(), {"paragraphs": schema.PARAGRAPHS})
     counters["rules_hash"] = rules.digest
     _write_metrics(out, "strip", counters)
     _summary("strip", counters.get("kept", 0), counters.get("paragraphs_in", 0), "paragraphs")

@@ -106,7 +106,9 @@ def test_dvc_yaml_names_every_stage() -> None:
     import yaml
 
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    assert list(stages) == ["ingest", "extract", "strip", "dedup", "export"]
+    assert list(stages) == ["ingest", "extract", "strip", "dedup", "export", "report"]
     for name, stage in stages.items():
         assert stage["cmd"].startswith(f"pipeline {name}")
-        assert any(f"clean/metrics/{name}.json" in m for m in stage["metrics"])
+        if name != "report":  # the audit view: report.html and a plot, no counters of its own
+            assert any(f"clean/metrics/{name}.json" in m for m in stage["metrics"])
+    assert any("clean/plots/removals_by_rule.csv" in p for p in stages["report"]["plots"])
