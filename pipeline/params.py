@@ -115,6 +115,9 @@ class DedupParams:
     # Remove a contained paragraph, or only report it (quoting across articles is legitimate).
     remove_contained_within_document: bool = False
     remove_contained_across_documents: bool = False
+    # A near copy (not an exact one) must carry the same numbers: "20% off with $40" and "20% off
+    # with $55" are different facts however similar the words.
+    numbers_must_agree: bool = True
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, "dedup.threshold must be in (0, 1]")

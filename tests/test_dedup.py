@@ -73,3 +73,16 @@ def test_jaccard_and_shingles() -> None:
     assert a == frozenset({"a b c", "b c d"})
     assert dedup.shingles("a b", 3) == frozenset({"a b"})
     assert dedup.jaccard(a, frozenset({"a b c"})) == 0.5
+
+
+def test_near_copies_with_different_numbers_are_different_facts() -> None:
+    offer = ("receive 20 percent off your purchase of three to five qualifying products and a free cleanser "
+             "with your purchase of {} dollars or more after discounts and excluding taxes and shipping")
+    out, counters = _run([("a", 0, offer.format(40)), ("a", 1, offer.format(55))])
+    assert out[("a", 1)]["status"] == "kept"
+    assert counters["candidates_rejected_by_numbers"] == 1
+    same, _ = _run([("a", 0, offer.format(40)), ("a", 1, offer.format(40) + " today")])
+    assert same[("a", 1)]["rule_id"] == "near_duplicate_minhash_v1"
+    off, _ = _run([("a", 0, offer.format(40)), ("a", 1, offer.format(55))],
+                  DedupParams(numbers_must_agree=False))
+    assert off[("a", 1)]["rule_id"] == "near_duplicate_minhash_v1"

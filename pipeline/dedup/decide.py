@@ -8,6 +8,7 @@ order in which pairs were found. Each cluster keeps one survivor, chosen by `ran
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,7 +83,20 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
     ok = jac >= p.threshold if len(jac) else np.zeros(0, dtype=bool)
     counters["candidates_checked"] = len(lo)
     counters["candidates_rejected_by_verification"] = len(lo) - int(ok.sum())
+    if p.numbers_must_agree and len(lo):
+        same = np.array([_numbers(texts[a]) == _numbers(texts[b])
+                         for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
+        counters["candidates_rejected_by_numbers"] = int((ok & ~same).sum())
+        ok &= same
     return lo[ok], hi[ok]
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers of a paragraph in order, digits only ("1,300" and "1.300" are one number)."""
+    return [re.sub(r"\D", "", m) for m in _NUMBER.findall(text)]
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
