@@ -41,11 +41,15 @@ def _children(op: Any, av: Any) -> list[Any]:
     return []
 
 
-def _nodes(sub: Any) -> Iterator[tuple[Any, Any]]:
+def _nodes(sub: Any, into_atomic: bool = True) -> Iterator[tuple[Any, Any]]:
+    """Every node under `sub`; `into_atomic=False` skips what an atomic group or possessive
+    repeat encloses (the matcher never backtracks into those)."""
     for op, av in sub:
         yield op, av
+        if not into_atomic and op in (C.ATOMIC_GROUP, C.POSSESSIVE_REPEAT):
+            continue
         for child in _children(op, av):
-            yield from _nodes(child)
+            yield from _nodes(child, into_atomic)
 
 
 _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
@@ -110,12 +114,12 @@ def static_problems(pattern: str, flags: int = 0) -> list[str]:
         if op not in _REPEATS or av[1] != _UNBOUNDED:
             continue
         body = av[2]
-        inner = [a for o, a in _nodes(body) if o in _REPEATS and a[1] > 1]
+        inner = [a for o, a in _nodes(body, into_atomic=False) if o in _REPEATS and a[1] > 1]
         if inner:
             problems.append("nested quantifier: a repeated part inside an unbounded repeat "
                             "(like (\\w+\\s?)+) can match one text in exponentially many ways")
             continue
-        alternations = [a[1] for o, a in _nodes(body) if o is C.BRANCH]
+        alternations = [a[1] for o, a in _nodes(body, into_atomic=False) if o is C.BRANCH]
         if any(_overlap(branches, flags | tree.state.flags) for branches in alternations):
             problems.append("unbounded repeat over alternatives that can start with the same "
                             "character (like (ab|\\w\\w)+): make the alternatives exclusive")
