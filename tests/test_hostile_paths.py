@@ -14,7 +14,8 @@ from pipeline.export_errors import UnsafePathError
 from pipeline.params import IngestParams, Params
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="symlinks, FIFOs and newlines in names")
-ARTICLE = "A headline about the {0} case\n\nThe council met on Tuesday to discuss the {0} question at length.\n"
+ARTICLE = ("A headline about the {0} case\n\n"
+           "The council met on Tuesday to discuss the {0} question at length.\n")
 
 
 def _tree(root: Path) -> set[str]:
