@@ -18,7 +18,8 @@ _XML_DECL = re.compile(rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-
 _BINARY_MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF",
                  b"PK\x03\x04": "ZIP", b"\x7fELF": "ELF", b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
 # Single-byte Western codecs a detector confuses on short input; WHATWG's fallback is windows-1252.
-_WESTERN = {"cp1250", "cp1252", "latin_1", "iso8859_15", "iso8859_2", "mac_roman", "cp1258"}
+# Compared by `_norm` name: codecs.lookup spells some with hyphens ("iso8859-1", "utf-16").
+_WESTERN = {"cp1250", "cp1252", "iso8859_1", "iso8859_15", "iso8859_2", "mac_roman", "cp1258"}
 GZIP_MAGIC = b"\x1f\x8b"
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -53,6 +54,10 @@ def gunzip_capped(data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
+def _norm(codec_name: str) -> str:
+    return codec_name.replace("-", "_")
+
+
 def binary_kind(data: bytes) -> str | None:
     """Name of a binary format recognised by its magic number, or 'NUL bytes' for any NUL."""
     for magic, name in _BINARY_MAGIC.items():
@@ -77,9 +82,13 @@ def declared_charset(data: bytes) -> str | None:
     if not m:
         return None
     try:
-        return codecs.lookup(m.group(1).decode("ascii")).name
+        name = codecs.lookup(m.group(1).decode("ascii")).name
     except LookupError:
         return None
+    # The declaration was just read as ASCII, so the bytes are not UTF-16/32: a page that says so
+    # is wrong (WHATWG reads it as UTF-8), and decoding ASCII as UTF-16 "succeeds" with garbage.
+    # UTF-7 is obsolete and a known way to smuggle markup past filters.
+    return None if _norm(name).startswith(("utf_16", "utf_32", "utf_7")) else name
 
 
 def detect_charset(data: bytes) -> str | None:
@@ -93,12 +102,12 @@ def detect_charset(data: bytes) -> str | None:
 
     best = from_bytes(data).best()
     guess = codecs.lookup(best.encoding).name if best is not None else None
-    if guess is None or guess in _WESTERN or guess.startswith("utf_16") or guess.startswith("utf_32"):
+    if guess is None or _norm(guess) in _WESTERN or _norm(guess).startswith(("utf_16", "utf_32")):
         try:
             data.decode("cp1252")
             return "cp1252"
         except UnicodeDecodeError:
-            return None if guess is None or guess.startswith("utf_") else guess
+            return None if guess is None or _norm(guess).startswith("utf_") else guess
     return guess
 
 

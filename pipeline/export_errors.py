@@ -5,7 +5,15 @@ from __future__ import annotations
 from pipeline.audit.errors import UnknownDocument
 from pipeline.params import ParamsError
 from pipeline.rules import RuleError
-from pipeline.stages.export import AccountingError
 
-USER_ERRORS: tuple[type[Exception], ...] = (ParamsError, RuleError, AccountingError,
+
+class AccountingError(RuntimeError):
+    """Inputs and outputs do not add up: a dataset with holes must not be written."""
+
+
+class UnsafePathError(ValueError):
+    """The raw and output folders overlap, so a run would read back or overwrite its own files."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (ParamsError, RuleError, AccountingError, UnsafePathError,
                                              FileNotFoundError, UnknownDocument)

@@ -49,9 +49,14 @@ class ExtractParams:
     title_search_lines: int = 3
     # htmldate otherwise caps dates at "today", which would make output depend on the clock.
     date_max: str = "2100-12-31"
+    # Wall-clock limit on one page's extraction (in a worker process); over it: reject
+    # `extract_timeout`. 0 turns the limit and the worker off.
+    timeout_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         _check(self.batch_size >= 1, "extract.batch_size must be >= 1")
+        _check(isinstance(self.timeout_seconds, int | float) and 0 <= self.timeout_seconds <= 3600,
+               "extract.timeout_seconds must be a number of seconds in [0, 3600] (0: no limit)")
         _check(not (self.favor_precision and self.favor_recall),
                "extract.favor_precision and extract.favor_recall are mutually exclusive")
         _check(1 <= self.title_min_words <= self.title_max_words,

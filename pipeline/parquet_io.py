@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -22,6 +23,10 @@ _WRITE_OPTS: dict[str, Any] = {"use_dictionary": True, "write_statistics": True,
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A run killed mid-write (SIGKILL: no `finally`) leaves its temporary file; the next write of
+    # the same file clears it, so stage folders (DVC outputs) never accumulate them.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

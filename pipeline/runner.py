@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pyarrow as pa
 
 from pipeline import __version__, schema
 from pipeline import parquet_io as pio
+from pipeline.export_errors import UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult
@@ -49,39 +51,54 @@ def _summary(stage: str, kept: int, total: int, unit: str) -> None:
     log.info("%s: kept %s of %s %s (%s)", stage, f"{kept:,}", f"{total:,}", unit, share)
 
 
-def list_raw(raw_dir: Path) -> tuple[list[str], dict[str, str]]:
+def list_raw(raw_dir: Path) -> tuple[list[str], dict[str, tuple[str, str]]]:
     """Files under raw_dir as sorted relative POSIX paths, plus paths refused before reading.
 
-    Symlinks are not followed into directories, and a file symlink that resolves outside
-    raw_dir is refused (reported as a reject, never read).
+    Symlinks are never followed into folders (a folder symlink is reported, not walked), and a
+    file symlink that resolves outside raw_dir is refused: reported as a reject, never read.
+    Refusals map the path to (reason code, message).
     """
     root = raw_dir.resolve()
     files: list[str] = []
-    refused: dict[str, str] = {}
+    refused: dict[str, tuple[str, str]] = {}
     for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=False):
         dirnames.sort()
+        for name in [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
+            rel = (Path(dirpath) / name).relative_to(raw_dir).as_posix()
+            refused[rel] = ("symlink_directory", "symlink to a folder; not followed")
+            files.append(rel)
         for name in filenames:
             path = Path(dirpath) / name
             rel = path.relative_to(raw_dir).as_posix()
             if path.is_symlink() and not path.resolve().is_relative_to(root):
-                refused[rel] = "symlink points outside the raw folder; not followed"
+                refused[rel] = ("symlink_outside_raw", "symlink points outside the raw folder; not followed")
             files.append(rel)
     return sorted(files), refused
 
 
-def _raw_batches(raw_dir: Path, files: list[str], refused: dict[str, str],
-                 size: int) -> Iterator[pa.Table]:
+def _read_raw(path: Path, max_bytes: int) -> tuple[bytes | None, tuple[str, str] | None]:
+    """The bytes of one file, or why not; size and type are checked before anything is read."""
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            return None, ("not_a_regular_file", "not a regular file (FIFO, socket or device); not read")
+        if st.st_size > max_bytes:
+            return None, ("too_large", f"{st.st_size} bytes > ingest.max_file_bytes; not read")
+        return path.read_bytes(), None
+    except OSError as exc:
+        return None, ("unreadable", f"cannot read file ({exc.strerror or exc})")
+
+
+def _raw_batches(raw_dir: Path, files: list[str], refused: dict[str, tuple[str, str]],
+                 size: int, max_bytes: int) -> Iterator[pa.Table]:
     for start in range(0, len(files), size):
         rows = []
         for rel in files[start:start + size]:
             data, err = None, refused.get(rel)
-            code = "symlink_outside_raw" if err else None
             if err is None:
-                try:
-                    data = (raw_dir / rel).read_bytes()
-                except OSError as exc:
-                    err, code = f"cannot read file ({exc.strerror or exc})", "unreadable"
-            rows.append({"source_path": rel, "data": data, "read_error": err, "read_error_code": code})
+                data, err = _read_raw(raw_dir / rel, max_bytes)
+            code, message = err or (None, None)
+            rows.append({"source_path": rel, "data": data, "read_error": message, "read_error_code": code})
         yield pa.Table.from_pylist(rows, schema=schema.RAW)
 
 
@@ -100,12 +117,16 @@ def _stream_stage(out: Path, stage: str, results: Iterator[StageResult],
 def run_ingest(raw_dir: Path, out: Path, params: Params) -> dict[str, Any]:
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
+    if out.resolve().is_relative_to(raw_dir.resolve()):
+        # A run would read its own outputs back as input on the next run.
+        raise UnsafePathError(f"output folder {out} is inside the raw folder {raw_dir}; choose another")
     files, refused = list_raw(raw_dir)
     ids = ingest.assign_doc_ids(files)
 
     def results() -> Iterator[StageResult]:
         with progress_bar(len(files), "ingest", "file") as bar:
-            for batch in _raw_batches(raw_dir, files, refused, params.ingest.batch_size):
+            for batch in _raw_batches(raw_dir, files, refused, params.ingest.batch_size,
+                                      params.ingest.max_file_bytes):
                 yield ingest.run(batch, params.ingest, ids)
                 bar.update(batch.num_rows)
 
@@ -136,9 +157,10 @@ def run_extract(out: Path, params: Params) -> dict[str, Any]:
     n_docs = pio.read_table(src, columns=["doc_id"]).num_rows
 
     def results() -> Iterator[StageResult]:
-        with progress_bar(n_docs, "extract", "doc") as bar:
+        # One extraction worker for the whole stage: a restart per batch would cost a fork each.
+        with progress_bar(n_docs, "extract", "doc") as bar, extract.limited_extractor(params.extract) as html:
             for batch in pio.iter_row_groups(src):
-                yield extract.run(batch, params.extract, progress=bar.update)
+                yield extract.run(batch, params.extract, html_extractor=html, progress=bar.update)
 
     counters = _stream_stage(out, "extract", results(), {
         "documents": schema.DOCUMENTS, "paragraphs": schema.PARAGRAPHS, "rejects": schema.REJECTS})
@@ -198,8 +220,9 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
     n_files = pio.read_table(ing / "documents.parquet", columns=["doc_id"]).num_rows \
         + ingest_rejects.num_rows
     cols = [c for c in schema.DOCUMENTS.names if c != "extracted_text"]
+    n_paragraphs = pio.read_table(ext / "paragraphs.parquet", columns=["para_idx"]).num_rows
     info = export.RunInfo(__version__, params.digest(),
-                          load_rules(disabled=params.strip.disabled_rules).digest, n_files)
+                          load_rules(disabled=params.strip.disabled_rules).digest, n_files, n_paragraphs)
     res = export.run(pio.read_table(ext / "documents.parquet", columns=cols),
                      pio.read_table(stage_dir(out, "dedup") / "paragraphs.parquet"),
                      pa.concat_tables([ingest_rejects, pio.read_table(ext / "rejects.parquet")]), info)

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.rules import heuristics
+from pipeline.rules import heuristics, safety
 
 RULES_DIR = Path(__file__).parent
 MATCHERS = {"regex", "exact", "heuristic"}
@@ -104,6 +104,8 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
             compiled = re.compile(raw["pattern"], flags)
         except (KeyError, TypeError, re.error) as exc:
             raise RuleError(f"{where}: bad pattern ({exc})") from exc
+        problems = safety.static_problems(compiled.pattern, compiled.flags)
+        _require(not problems, where, f"pattern can backtrack catastrophically: {'; '.join(problems)}")
     if match == "exact":
         _require(bool(raw.get("exact")), where, "exact rules need a list under 'exact'")
     if match == "heuristic":

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from pipeline import schema
+from pipeline.export_errors import AccountingError
 from pipeline.result import StageResult
 
 STAGE = "export"
 _CHROME_STAGE = "strip"
 _DUP_STAGE = "dedup"
-
-
-class AccountingError(RuntimeError):
-    """Inputs and outputs do not add up: a dataset with holes must not be written."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +23,8 @@ class RunInfo:
     params_hash: str
     rules_hash: str
     input_files: int
+    # Rows extract wrote to paragraphs.parquet; None skips that check (a caller without it).
+    extracted_paragraphs: int | None = None
 
 
 def _tally(paragraphs: pa.Table) -> dict[str, dict[str, Any]]:
@@ -52,13 +51,43 @@ def _emptied_reject(doc: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
                              doc["doc_id"], doc["source_sha256"])
 
 
-def _check_accounting(info: RunInfo, paragraphs: pa.Table, articles: int, rejects: int) -> None:
-    if articles + rejects != info.input_files:
-        raise AccountingError(f"{info.input_files} input files but {articles} articles + "
-                              f"{rejects} rejects: some input has no recorded fate")
-    statuses = set(paragraphs.column("status").to_pylist())
+def _check_files(info: RunInfo, articles: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> None:
+    """Input files = articles + rejects, and no file has two fates."""
+    if len(articles) + len(rejects) != info.input_files:
+        raise AccountingError(f"{info.input_files} input files but {len(articles)} articles + "
+                              f"{len(rejects)} rejects: some input has no recorded fate")
+    seen = Counter(r["source_path"] for r in [*articles, *rejects])
+    twice = sorted(p for p, n in seen.items() if n > 1)
+    if twice:
+        raise AccountingError(f"{len(twice)} input file(s) have more than one fate, e.g. {twice[0]!r}")
+
+
+def _check_paragraphs(info: RunInfo, doc_ids: set[str], paragraphs: pa.Table) -> None:
+    """Every extracted paragraph is here once, belongs to a document, and has exactly one fate."""
+    n = paragraphs.num_rows
+    if info.extracted_paragraphs is not None and n != info.extracted_paragraphs:
+        raise AccountingError(f"extract wrote {info.extracted_paragraphs} paragraphs but {n} reached "
+                              f"export: paragraphs were lost or added on the way")
+    rows = paragraphs.select(["doc_id", "para_idx", "status", "stage", "reason"]).to_pylist()
+    keys = Counter((r["doc_id"], r["para_idx"]) for r in rows)
+    if len(keys) != n:
+        dup = next(k for k, c in keys.items() if c > 1)
+        raise AccountingError(f"paragraph {dup[0]}:{dup[1]} appears {keys[dup]} times")
+    statuses = {r["status"] for r in rows}
     if not statuses <= {schema.KEPT, schema.REMOVED}:
         raise AccountingError(f"paragraph statuses outside kept/removed: {sorted(map(str, statuses))}")
+    bad = next((r for r in rows if r["status"] == schema.REMOVED and not (r["stage"] and r["reason"])), None)
+    if bad is not None:
+        raise AccountingError(f"paragraph {bad['doc_id']}:{bad['para_idx']} is removed without a stage "
+                              f"and a reason")
+    orphans = {r["doc_id"] for r in rows} - doc_ids
+    if orphans:
+        raise AccountingError(f"{len(orphans)} document(s) have paragraphs but no document row, "
+                              f"e.g. {min(orphans)!r}")
+    empty = doc_ids - {r["doc_id"] for r in rows}
+    if empty:
+        raise AccountingError(f"{len(empty)} extracted document(s) have no paragraph row, "
+                              f"e.g. {min(empty)!r}")
 
 
 def run(documents: pa.Table, paragraphs: pa.Table, rejects: pa.Table, info: RunInfo) -> StageResult:
@@ -78,7 +107,8 @@ def run(documents: pa.Table, paragraphs: pa.Table, rejects: pa.Table, info: RunI
         articles.append(row)
     all_rejects = sorted(rejects.to_pylist() + emptied, key=lambda r: r["source_path"])
     paragraphs = paragraphs.sort_by([("doc_id", "ascending"), ("para_idx", "ascending")])
-    _check_accounting(info, paragraphs, len(articles), len(all_rejects))
+    _check_paragraphs(info, set(documents.column("doc_id").to_pylist()), paragraphs)
+    _check_files(info, articles, all_rejects)
     rejects_t = pa.Table.from_pylist(all_rejects, schema=schema.REJECTS)
     counters = {"input_files": info.input_files, "articles": len(articles),
                 "rejects": len(all_rejects), "paragraphs": paragraphs.num_rows,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from pipeline import schema, textutil
+from pipeline import schema, textutil, timelimit
 from pipeline.html_blocks import Block, blocks_of
 from pipeline.params import ExtractParams
 from pipeline.result import StageResult
@@ -86,19 +87,55 @@ def _document_row(doc: dict[str, Any], ex: Extracted) -> dict[str, Any]:
     return row
 
 
+def _failure(doc: dict[str, Any], exc: Exception, params: ExtractParams) -> dict[str, Any]:
+    """The reject for a page whose extraction failed, ran out of time, or killed its worker."""
+    if isinstance(exc, timelimit.TimeLimitExceeded):
+        code = "extract_timeout"
+        what = f"extraction exceeded extract.timeout_seconds={params.timeout_seconds:g}"
+    elif isinstance(exc, timelimit.WorkerCrashed):
+        code, what = "extract_crashed", f"the extraction worker died on this page ({exc})"
+    elif isinstance(exc, timelimit.CallFailed):
+        code, what = "extract_error", str(exc)
+    else:
+        code, what = "extract_error", f"{type(exc).__name__}: {exc}"
+    log.warning("extract failed on %s: %s", doc["source_path"], what)
+    return schema.reject_row(doc["source_path"], code, what, STAGE, doc["doc_id"], doc["source_sha256"])
+
+
+def limited_extractor(params: ExtractParams, html_extractor: Callable[[str, ExtractParams], Extracted | None]
+                      = extract_html) -> timelimit.TimeLimited:
+    """The HTML extractor under `extract.timeout_seconds`; reuse one across batches (one worker)."""
+    return timelimit.TimeLimited(html_extractor, params.timeout_seconds)
+
+
 def run(documents: pa.Table, params: ExtractParams,
         html_extractor: Callable[[str, ExtractParams], Extracted | None] = extract_html,
         progress: Callable[[int], None] | None = None) -> StageResult:
-    """Extract every document; one with no text, or whose extractor fails, becomes a reject."""
+    """Extract every document; one with no text, whose extractor fails or overruns, becomes a reject.
+
+    A plain extractor is run under `params.timeout_seconds` here; pass `limited_extractor(...)` to
+    keep one worker across batches.
+    """
+    own = (None if isinstance(html_extractor, timelimit.TimeLimited)
+           else limited_extractor(params, html_extractor))
+    try:
+        return _run(documents, params, own or html_extractor, progress)
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _run(documents: pa.Table, params: ExtractParams,
+         html_extractor: Callable[[str, ExtractParams], Extracted | None],
+         progress: Callable[[int], None] | None) -> StageResult:
     docs_out, paras_out, rejects = [], [], []
     for doc in documents.to_pylist():
+        if progress is not None:
+            progress(1)
         try:
             ex = _extract_one(doc, params, html_extractor)
         except Exception as exc:  # one bad page must not stop the run
-            log.warning("extract failed on %s: %s", doc["source_path"], exc)
-            rejects.append(schema.reject_row(doc["source_path"], "extract_error",
-                                             f"{type(exc).__name__}: {exc}", STAGE,
-                                             doc["doc_id"], doc["source_sha256"]))
+            rejects.append(_failure(doc, exc, params))
             continue
         rows = _paragraph_rows(doc["doc_id"], ex)
         if not rows:
@@ -108,11 +145,10 @@ def run(documents: pa.Table, params: ExtractParams,
         else:
             docs_out.append(_document_row(doc, ex))
             paras_out.extend(rows)
-        if progress is not None:
-            progress(1)
     rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
+    by_reason = dict(sorted(Counter(r["reason_code"] for r in rejects).items()))
     counters = {"documents_in": documents.num_rows, "documents": len(docs_out),
-                "paragraphs": len(paras_out), "rejects": len(rejects)}
+                "paragraphs": len(paras_out), "rejects": len(rejects), "rejects_by_reason": by_reason}
     return StageResult({"documents": pa.Table.from_pylist(docs_out, schema=schema.DOCUMENTS),
                         "paragraphs": pa.Table.from_pylist(paras_out, schema=schema.PARAGRAPHS),
                         "rejects": rejects_t}, rejects_t, counters)

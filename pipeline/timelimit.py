@@ -1,0 +1,104 @@
+"""Run a function under a wall-clock limit in a worker process that can be killed.
+
+Why a process and not SIGALRM: an alarm only fires in the main thread and only between Python
+bytecodes, so a page that keeps lxml busy inside one C call (a huge tree, a pathological parse)
+cannot be stopped by it; a child process can always be killed, and whatever memory a hostile
+page made it allocate goes with it. The worker is started on the first call and reused; after a
+timeout or a crash it is replaced, so one bad page costs one restart.
+
+The worker is forked (not spawned) so it inherits the already imported extractor and any
+callable, including test doubles that cannot be pickled; it only runs the extractor, never
+Arrow or the writers, so the threads of the parent do not matter to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+log = logging.getLogger(__name__)
+_CTX = mp.get_context("fork")
+
+
+class TimeLimitExceeded(Exception):
+    """The call ran longer than its limit; the worker was killed."""
+
+
+class WorkerCrashed(Exception):
+    """The worker died while running the call (killed by the OS, a segfault in C code...)."""
+
+
+class CallFailed(Exception):
+    """`fn` raised in the worker; the message is `<original type>: <original message>`."""
+
+
+def _serve(fn: Callable[..., Any], conn: Connection) -> None:
+    while True:
+        try:
+            args = conn.recv()
+        except EOFError:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", fn(*args))
+        except Exception as exc:  # the parent decides what an error means
+            reply = ("error", (type(exc).__name__, str(exc)))
+        conn.send(reply)
+
+
+class TimeLimited:
+    """`fn(*args)` in a worker process, at most `seconds` per call (0: in this process, no limit).
+
+    An exception inside `fn` comes back as CallFailed naming the original type; a call over
+    the limit raises TimeLimitExceeded; a worker that dies raises WorkerCrashed.
+    """
+
+    def __init__(self, fn: Callable[..., Any], seconds: float) -> None:
+        self.fn, self.seconds = fn, seconds
+        self._proc: Any = None
+        self._conn: Connection | None = None
+
+    def _start(self) -> Connection:
+        parent, child = _CTX.Pipe()
+        self._proc = _CTX.Process(target=_serve, args=(self.fn, child), daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        return parent
+
+    def __call__(self, *args: Any) -> Any:
+        if not self.seconds:
+            return self.fn(*args)
+        conn = self._conn or self._start()
+        try:
+            conn.send(args)
+            ready = conn.poll(self.seconds)
+            reply = conn.recv() if ready else None
+        except (EOFError, OSError) as exc:
+            self.close()
+            raise WorkerCrashed(f"worker process died ({exc or type(exc).__name__})") from exc
+        if reply is None:
+            self.close()
+            raise TimeLimitExceeded(f"still running after {self.seconds:g} s")
+        status, value = reply
+        if status == "error":
+            raise CallFailed(f"{value[0]}: {value[1]}")
+        return value
+
+    def close(self) -> None:
+        """Stop the worker (killed: it may be stuck in C code and cannot be asked nicely)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join()
+            self._proc = None
+
+    def __enter__(self) -> TimeLimited:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
