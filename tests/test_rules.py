@@ -16,17 +16,19 @@ ARTICLE = ("The council voted on Tuesday to extend the programme for another yea
 
 
 def _table(doc_id: str, lines: list[str], links: list[float] | None = None,
-           fmt: str = "text", title: str | None = None) -> tuple[pa.Table, pa.Table]:
+           fmt: str = "text", title: str | None = None,
+           tags: list[str] | None = None) -> tuple[pa.Table, pa.Table]:
     paras = [{"doc_id": doc_id, "para_idx": i, "text": t, "char_start": 0, "char_end": len(t),
-              "status": "kept", "link_density": links[i] if links else None} for i, t in enumerate(lines)]
+              "status": "kept", "link_density": links[i] if links else None,
+              "tag": tags[i] if tags else None} for i, t in enumerate(lines)]
     docs = pa.Table.from_pylist([{"doc_id": doc_id, "hostname": None, "source_format": fmt, "title": title}],
                                 schema=schema.DOCUMENTS)
     return pa.Table.from_pylist(paras, schema=schema.PARAGRAPHS), docs
 
 
 def _strip(lines: list[str], rules: RuleSet = RULES, links: list[float] | None = None,
-           fmt: str = "text", title: str | None = None) -> list[dict]:
-    paras, docs = _table("d", lines, links, fmt, title)
+           fmt: str = "text", title: str | None = None, tags: list[str] | None = None) -> list[dict]:
+    paras, docs = _table("d", lines, links, fmt, title, tags)
     res = strip.run(paras, docs, rules, StripParams())
     return sorted(res.tables["paragraphs"].to_pylist(), key=lambda r: r["para_idx"])
 
@@ -58,7 +60,7 @@ def test_structural_rule(rule_id: str) -> None:
     rule = RULES.by_id(rule_id)
     for doc in rule.examples["documents"]:
         rows = _strip(doc["lines"], links=doc.get("link_density"), fmt=doc.get("format", "text"),
-                      title=doc.get("title"))
+                      title=doc.get("title"), tags=doc.get("tags"))
         removed = [r["para_idx"] for r in rows if r["rule_id"] == rule_id]
         assert removed == doc["removed"]
         for r in rows:

@@ -15,6 +15,8 @@ from typing import Any
 from pipeline import textutil
 
 _ENUMERATED = re.compile(r"^\s*(\d{1,3}|[a-zA-Z])\s*[.)\]:]\s")
+# What a reference or footnote item has and a teaser card has not: a URL, a back-link, a year.
+_CITATION = re.compile(r"https?://|www\.|\u21a9|\b(?:1[89]|20)\d\d\b")
 
 @dataclass(frozen=True)
 class DocView:
@@ -108,7 +110,32 @@ def title_repeat(doc: DocView, marks: Sequence[object | None], options: dict[str
     return [i for i, text in enumerate(first) if marks[i] is None and norm(text) == norm(doc.title)]
 
 
+def teaser_card_list(doc: DocView, marks: Sequence[object | None], options: dict[str, Any]) -> list[int]:
+    """A list closing an HTML page whose every item is part link, part plain text: teaser cards
+    (a linked headline glued to its one-line summary). Article lists rarely link every item, and
+    a link list with no summaries is `link_list_block`'s; the run must follow body paragraphs.
+    Reference lists share the shape, so an item with a URL, a back-link or a year ends the run."""
+    min_items = int(options.get("min_items", 3))
+    low, high = float(options.get("min_density", 0.2)), float(options.get("max_density", 0.8))
+    max_words = int(options.get("max_words", 30))
+    run: list[int] = []
+    for i in range(len(doc.paras) - 1, -1, -1):
+        if marks[i] is not None:
+            continue
+        density = doc.links(i) or 0.0
+        tag = doc.tags[i] if i < len(doc.tags) else None
+        text = doc.paras[i]
+        if tag != "item" or not low <= density < high or len(text.split()) > max_words \
+                or _CITATION.search(text):
+            break
+        run.append(i)
+    else:
+        return []  # a page of nothing but such items is a listing, not an article with a list
+    return sorted(run) if len(run) >= min_items else []
+
+
 REGISTRY: dict[str, Heuristic] = {
+    "teaser_card_list": teaser_card_list,
     "trailing_teaser_block": trailing_teaser_block,
     "link_list_block": link_list_block,
     "title_repeat": title_repeat,
