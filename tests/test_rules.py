@@ -160,7 +160,7 @@ def test_a_weak_comment_header_alone_is_still_guarded() -> None:
 
 
 def test_a_tail_section_header_only_takes_the_end_of_a_document() -> None:
-    boiler = "Acme is a global provider of widgets with offices in twelve countries and 900 staff."
+    boiler = "Acme makes widgets in twelve countries and has offices in Baar and 900 staff."
     rows = _strip([ARTICLE, ARTICLE, ARTICLE, "About Acme", boiler])
     assert [r["rule_id"] for r in rows] == [None] * 3 + ["about_company_header_v1"] * 2
     mid = _strip([ARTICLE, "About Acme", ARTICLE, ARTICLE + " More.", ARTICLE + " Again."])
@@ -172,3 +172,18 @@ def test_a_byline_label_takes_only_a_short_next_line() -> None:
     assert [r["rule_id"] for r in rows] == [None, "byline_label_v1", "byline_label_v1", None]
     long_next = _strip([ARTICLE, "By", ARTICLE + " More."])
     assert [r["status"] for r in long_next] == ["kept", "removed", "kept"]
+
+
+def test_max_from_end_limits_a_rule_to_the_closing_paragraphs() -> None:
+    boiler = "Acme is a global provider of widgets with offices in twelve countries."
+    tail = _strip([ARTICLE, ARTICLE + " More.", ARTICLE + " Again.", ARTICLE + " End.", boiler])
+    assert tail[-1]["rule_id"] == "company_boilerplate_v1"
+    early = _strip([boiler, ARTICLE, ARTICLE + " More.", ARTICLE + " Again.", ARTICLE + " End."])
+    assert all(r["status"] == "kept" for r in early)
+
+
+def test_a_bad_max_from_end_is_refused(tmp_path) -> None:
+    (tmp_path / "x.yaml").write_text("kind: test\nrules:\n  - id: x_v1\n    reason: r\n    pattern: 'x'\n"
+                                     "    max_from_end: 0\n", encoding="utf-8")
+    with pytest.raises(RuleError, match="x_v1: max_from_end must be a positive integer"):
+        load_rules(tmp_path)

@@ -34,6 +34,8 @@ class Rule:
     heuristic: str | None = None
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     max_words: int | None = None
+    # Only among the last N paragraphs: boilerplate that closes a page reads like prose elsewhere.
+    max_from_end: int | None = None
     hosts: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()  # source formats the rule applies to; empty = all
     # A rule sure enough of itself that the guard does not count what it removes (an explicit
@@ -50,6 +52,9 @@ class Rule:
             return True
         host = (hostname or "").lower()
         return any(host == h or host.endswith("." + h) for h in self.hosts)
+
+    def in_position(self, index: int, count: int) -> bool:
+        return self.max_from_end is None or count - index <= self.max_from_end
 
     def matches(self, text: str) -> bool:
         """Line matchers only; structural heuristics see the whole document instead."""
@@ -112,14 +117,19 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
         _require(raw.get("heuristic") in heuristics.REGISTRY, where,
                  f"unknown heuristic {raw.get('heuristic')!r}; known: {sorted(heuristics.REGISTRY)}")
     known = {"id", "reason", "match", "action", "pattern", "exact", "heuristic", "options",
-             "max_words", "hosts", "formats", "examples", "case_sensitive", "guard_exempt"}
+             "max_words", "max_from_end", "hosts", "formats", "examples", "case_sensitive", "guard_exempt"}
     _require(not set(raw) - known, where, f"unknown keys {sorted(set(raw) - known)}")
     _require(set(raw.get("formats", [])) <= {"text", "html"}, where, "formats must be text and/or html")
+    for key in ("max_words", "max_from_end"):
+        value = raw.get(key)
+        _require(value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0),
+                 where, f"{key} must be a positive integer")
     return Rule(id=rid, kind=kind, reason=raw["reason"], match=match, action=action,
                 pattern=raw.get("pattern"),
                 exact=tuple(" ".join(s.split()).casefold() for s in raw.get("exact", [])),
                 heuristic=raw.get("heuristic"), options=dict(raw.get("options") or {}),
-                max_words=raw.get("max_words"), hosts=tuple(h.lower() for h in raw.get("hosts", [])),
+                max_words=raw.get("max_words"), max_from_end=raw.get("max_from_end"),
+                hosts=tuple(h.lower() for h in raw.get("hosts", [])),
                 formats=tuple(raw.get("formats", [])), guard_exempt=bool(raw.get("guard_exempt", False)),
                 examples=dict(raw.get("examples") or {}), source=source, compiled=compiled)
 

@@ -102,7 +102,9 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     view = view or heuristics.DocView(paras)
     line_rules = [r for r in rules.line_rules if r.applies_to(hostname, fmt)]
-    own = [next((r for r in line_rules if r.matches(text)), None) for text in paras]
+    n = len(paras)
+    own = [next((r for r in line_rules if r.in_position(i, n) and r.matches(text)), None)
+           for i, text in enumerate(paras)]
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index)
     for rule in rules.structural_rules:
