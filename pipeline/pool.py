@@ -13,6 +13,7 @@ sent once to each worker when it starts, not with every batch. A worker that los
 from __future__ import annotations
 
 import ctypes
+import itertools
 import multiprocessing as mp
 import os
 import signal
@@ -60,11 +61,14 @@ def _call(item: Any) -> Any:
 def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
     """`map(task, items)` over `workers` processes, yielding results in the order of `items`.
 
-    With one worker the task runs in this process (no pool, no pickling).
+    With one worker, or a single item, the task runs in this process (no pool to start).
     """
-    if workers <= 1:
-        yield from map(task, items)
+    items = iter(items)
+    head = list(itertools.islice(items, 2))
+    if workers <= 1 or len(head) < 2:
+        yield from map(task, itertools.chain(head, items))
         return
+    items = itertools.chain(head, items)
     pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install, initargs=(task,))
     pending: deque[Future] = deque()
     try:

@@ -35,6 +35,10 @@ class ContainerTooLarge(Exception):
     """More than `ingest.max_container_bytes` were read from one container file."""
 
 
+class GzipTruncated(Exception):
+    """The gzip stream ended early. Not an EOFError: warcio takes that for the end of the file."""
+
+
 def container_of(path: str) -> str | None:
     """'warc', 'jsonl' or 'parquet' for a container file name (optionally .gz), else None."""
     lower = path.lower()
@@ -56,7 +60,12 @@ class _Counted(io.RawIOBase):
         return True
 
     def readinto(self, buf: Any) -> int:
-        data = self.inner.read(len(buf))
+        # read1: what one step yields, so the bytes before a truncation still come out first.
+        read = getattr(self.inner, "read1", self.inner.read)
+        try:
+            data = read(len(buf))
+        except EOFError as exc:
+            raise GzipTruncated("gzip stream ends before its end-of-stream marker") from exc
         self.count += len(data)
         if self.count > self.cap:
             raise ContainerTooLarge(f"more than ingest.max_container_bytes={self.cap} bytes "
@@ -65,13 +74,13 @@ class _Counted(io.RawIOBase):
         return len(data)
 
 
-def _open(path: Path, cap: int) -> tuple[BinaryIO, str | None]:
-    """The file's (decompressed) bytes as a buffered stream, and its compression."""
+def _open(path: Path, cap: int) -> tuple[_Counted, str | None]:
+    """The file's (decompressed) bytes as a raw stream of short reads, and its compression."""
     raw = path.open("rb")
     gz = raw.read(2) == decode.GZIP_MAGIC
     raw.seek(0)
     inner: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw  # type: ignore[assignment]
-    return io.BufferedReader(_Counted(inner, cap), buffer_size=1 << 16), "gzip" if gz else None
+    return _Counted(inner, cap), "gzip" if gz else None
 
 
 def _error(code: str, message: str, record: int | None = None, source_record: str | None = None) -> Row:
@@ -83,8 +92,9 @@ def _stopped(exc: BaseException) -> Row:
     """The file-level row for a failure that ends the reading of a container."""
     if isinstance(exc, ContainerTooLarge):
         return _error("container_too_large", f"{exc}; the rest of the file was not read")
-    if isinstance(exc, EOFError):
-        return _error("gzip_truncated", "gzip stream ends before its end-of-stream marker")
+    if isinstance(exc, GzipTruncated | EOFError):
+        return _error("gzip_truncated", "gzip stream ends before its end-of-stream marker; "
+                      "the records before it were read")
     if isinstance(exc, gzip.BadGzipFile | zlib.error):
         return _error("gzip_corrupt", f"gzip data is corrupt ({exc})")
     if isinstance(exc, OSError):
@@ -124,7 +134,7 @@ def _warc_rows(path: Path, params: IngestParams) -> Iterator[Row]:
     from warcio.archiveiterator import ArchiveIterator  # only paid when there is a WARC
 
     stream, compression = _open(path, params.max_container_bytes)
-    with stream:
+    with stream:  # warcio buffers itself and takes short reads
         for n, rec in enumerate(ArchiveIterator(stream, check_digests=False), start=1):
             yield {**_warc_row(rec, n, params), "compression": compression}
 
@@ -167,9 +177,9 @@ def _warc_row(rec: Any, n: int, params: IngestParams) -> Row:
 
 
 def _jsonl_rows(path: Path, params: IngestParams) -> Iterator[Row]:
-    stream, compression = _open(path, params.max_container_bytes)
+    counted, compression = _open(path, params.max_container_bytes)
     cap = params.max_file_bytes
-    with stream:
+    with io.BufferedReader(counted, buffer_size=1 << 16) as stream:
         n = 0
         while line := stream.readline(cap + 1):
             n += 1  # record numbers are line numbers, as an editor or `sed -n Np` shows them
@@ -199,11 +209,16 @@ def document_row(obj: dict[str, Any], n: int, params: IngestParams) -> Row:
     if rid is not None and (isinstance(rid, bool) or not isinstance(rid, str | int)):
         return _error("bad_record", f"field '{params.id_field}' must be a string or an integer, "
                       f"not {type(rid).__name__}", n)
+    if isinstance(rid, str) and not _encodable(rid):
+        return _error("undecodable", f"field '{params.id_field}' holds lone surrogate code points", n)
     source_record = str(rid) if rid is not None else None
     for name, value in ((params.url_field, url), (params.html_field, html), (params.text_field, text)):
         if value is not None and not isinstance(value, str):
             return _error("bad_record", f"field '{name}' must be a string, not {type(value).__name__}",
                           n, source_record)
+        if value is not None and not _encodable(value):  # JSON's "\ud800": no UTF-8, no Arrow string
+            return _error("undecodable", f"field '{name}' holds lone surrogate code points", n,
+                          source_record)
     row: Row = {"record": n, "source_record": source_record or str(n), "url": url or None}
     if html is not None and html.strip():
         return {**row, "text": html, "source_format": "html"}
@@ -211,6 +226,14 @@ def document_row(obj: dict[str, Any], n: int, params: IngestParams) -> Row:
         return {**row, "text": text, "source_format": "text"}
     return {**row, **_error("no_content", f"neither '{params.html_field}' nor '{params.text_field}' "
                             f"holds any text", n, row["source_record"])}
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parquet_rows(path: Path, params: IngestParams) -> Iterator[Row]:

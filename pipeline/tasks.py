@@ -7,6 +7,7 @@ pool worker; calling it with one batch runs the stage's pure function on that ba
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,15 +37,18 @@ class ExtractTask:
     extraction worker, started on first use and reused across batches (a fork costs)."""
 
     params: ExtractParams
+    # A module-level function (pool workers receive it by reference).
+    html_extractor: Callable[[str, ExtractParams], extract.Extracted | None] = extract.extract_html
     _limited: timelimit.TimeLimited | None = field(default=None, repr=False)
 
     def __call__(self, documents: pa.Table) -> StageResult:
         if self._limited is None:
-            self._limited = extract.limited_extractor(self.params)
+            self._limited = extract.limited_extractor(self.params, self.html_extractor)
         return extract.run(documents, self.params, html_extractor=self._limited)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"params": self.params, "_limited": None}  # a worker process is not picklable
+        # The extraction worker is a process: each pool worker starts its own.
+        return {"params": self.params, "html_extractor": self.html_extractor, "_limited": None}
 
     def close(self) -> None:
         if self._limited is not None:
