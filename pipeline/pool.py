@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -24,6 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 _CTX = mp.get_context("spawn")
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _PR_SET_PDEATHSIG = 1
 # The task a pool worker runs, installed once by its initializer. Per-process worker state, set
 # only inside pool workers; the parent never reads it.
@@ -46,10 +48,12 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _install(task: Callable[[Any], Any]) -> None:
+def _install(task: Callable[[Any], Any], log_level: int) -> None:
     global _TASK
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # A spawned worker starts with no logging set up: log as the parent does (-q, -v).
+    logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
     _TASK = task
 
 
@@ -69,7 +73,8 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) 
         yield from map(task, itertools.chain(head, items))
         return
     items = itertools.chain(head, items)
-    pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install, initargs=(task,))
+    pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
+                               initargs=(task, logging.getLogger().getEffectiveLevel()))
     pending: deque[Future] = deque()
     try:
         for item in items:
