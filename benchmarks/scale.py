@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,14 +33,20 @@ RESULTS = ROOT / "benchmarks" / "results" / "scale.md"
 STAGES = ("ingest", "extract", "strip")
 
 
-def _stage(stage: str, raw: Path, out: Path, workers: int) -> float:
+def _cpu() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def _stage(stage: str, raw: Path, out: Path, workers: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the stage and every process it started and waited for)."""
     cmd = [sys.executable, "-m", "pipeline", "-q", stage, *([str(raw)] if stage == "ingest" else []),
            "--out", str(out), "--params", str(ROOT / "params.yaml"), "--workers", str(workers)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise RuntimeError(f"{stage} --workers {workers} failed:\n{res.stderr[-3000:]}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
@@ -50,14 +57,17 @@ def _outputs(out: Path) -> dict[str, bytes]:
 def one_round(raw: Path, work: Path, workers: list[int]) -> dict[str, object]:
     load_before = os.getloadavg()[0]
     times: dict[int, dict[str, float]] = {}
+    cpu: dict[int, float] = {}
     outputs = []
     for n in workers:
         out = work / f"out_w{n}"
         shutil.rmtree(out, ignore_errors=True)
-        times[n] = {s: _stage(s, raw, out, n) for s in STAGES}
+        runs = {s: _stage(s, raw, out, n) for s in STAGES}
+        times[n] = {s: wall for s, (wall, _) in runs.items()}
+        cpu[n] = sum(c for _, c in runs.values())
         outputs.append(_outputs(out))
     same = all(o == outputs[0] for o in outputs[1:])
-    return {"times": times, "identical": same, "load": (load_before, os.getloadavg()[0])}
+    return {"times": times, "cpu": cpu, "identical": same, "load": (load_before, os.getloadavg()[0])}
 
 
 def _table(n_docs: int, rounds: list[dict], workers: list[int], args: argparse.Namespace) -> str:
@@ -68,11 +78,13 @@ def _table(n_docs: int, rounds: list[dict], workers: list[int], args: argparse.N
              f"shared with other jobs; {n_docs:,} input documents; each stage a child process "
              f"(pool start-up included). docs/s = input documents / (ingest + extract + strip seconds), "
              f"median over rounds; ratio = time with {base} worker / time with N, per round.\n",
-             "| workers | median docs/s | " + " | ".join(f"{s} s (median)" for s in STAGES) + " |",
-             "|---" * (2 + len(STAGES)) + "|"]
+             "| workers | median docs/s | CPU s (median, all processes) | "
+             + " | ".join(f"{s} s (median)" for s in STAGES) + " |",
+             "|---" * (3 + len(STAGES)) + "|"]
     for n in workers:
         totals = [sum(r["times"][n].values()) for r in rounds]
-        cells = [str(n), f"{n_docs / statistics.median(totals):.0f}"]
+        cells = [str(n), f"{n_docs / statistics.median(totals):.0f}",
+                 f"{statistics.median(r['cpu'][n] for r in rounds):.1f}"]
         cells += [f"{statistics.median(r['times'][n][s] for r in rounds):.1f}" for s in STAGES]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")

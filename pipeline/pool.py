@@ -36,21 +36,21 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (best effort elsewhere)."""
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent (`parent_pid`) dies (best effort elsewhere)."""
     if not sys.platform.startswith("linux"):
         return
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         return
-    if os.getppid() == 1:  # the parent died before prctl took effect
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
 
 
-def _install(task: Callable[[Any], Any], log_level: int) -> None:
+def _install(task: Callable[[Any], Any], log_level: int, parent_pid: int) -> None:
     global _TASK
-    die_with_parent()
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # A spawned worker starts with no logging set up: log as the parent does (-q, -v).
     logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
@@ -74,7 +74,7 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) 
         return
     items = itertools.chain(head, items)
     pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
-                               initargs=(task, logging.getLogger().getEffectiveLevel()))
+                               initargs=(task, logging.getLogger().getEffectiveLevel(), os.getpid()))
     pending: deque[Future] = deque()
     try:
         for item in items:

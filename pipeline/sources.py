@@ -53,11 +53,17 @@ def container_of(path: str) -> str | None:
 class _Counted(io.RawIOBase):
     """A read-only stream that refuses to deliver more than `cap` bytes in total."""
 
-    def __init__(self, inner: BinaryIO, cap: int) -> None:
-        self.inner, self.cap, self.count = inner, cap, 0
+    def __init__(self, inner: BinaryIO, cap: int, file: BinaryIO) -> None:
+        self.inner, self.cap, self.count, self._file = inner, cap, 0, file
 
     def readable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        # GzipFile does not close the file it reads: close both.
+        self.inner.close()
+        self._file.close()
+        super().close()
 
     def readinto(self, buf: Any) -> int:
         # read1: what one step yields, so the bytes before a truncation still come out first.
@@ -80,7 +86,7 @@ def _open(path: Path, cap: int) -> tuple[_Counted, str | None]:
     gz = raw.read(2) == decode.GZIP_MAGIC
     raw.seek(0)
     inner: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw  # type: ignore[assignment]
-    return _Counted(inner, cap), "gzip" if gz else None
+    return _Counted(inner, cap, raw), "gzip" if gz else None
 
 
 def _error(code: str, message: str, record: int | None = None, source_record: str | None = None) -> Row:

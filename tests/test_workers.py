@@ -103,3 +103,50 @@ def test_workers_must_be_a_positive_number(value: str, tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "pipeline", "run", str(RAW), "--out", str(tmp_path),
                           "--workers", value], capture_output=True, text=True, timeout=60, check=False)
     assert res.returncode == 2 and "--workers: must be a whole number >= 1" in res.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        found.update(int(k) for k in kids)
+        todo += [int(k) for k in kids]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_killing_the_run_leaves_no_worker_behind(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    _corpus(raw, n_text=150, n_html=40, n_rows=0)
+    params = tmp_path / "params.yaml"
+    params.write_text("ingest:\n  batch_size: 8\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "-q", "run", str(raw), "--out",
+                             str(tmp_path / "out"), "--params", str(params), "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    # Wait for the extract pool: two workers, each with its own extraction process.
+    while proc.poll() is None and time.monotonic() < deadline and len(seen) < 4:
+        if (tmp_path / "out" / "metrics" / "ingest.json").exists():
+            seen = _descendants(proc.pid)
+        time.sleep(0.05)
+    assert proc.poll() is None and len(seen) >= 4, "the run ended before its pool could be seen"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in seen if _alive(p)], "pool workers outlived the killed run"
