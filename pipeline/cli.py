@@ -22,6 +22,24 @@ def _add_common(p: argparse.ArgumentParser, out_default: str | None = "clean") -
                    help="params YAML (default: ./params.yaml if present, else built-in defaults)")
 
 
+def _workers(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {value!r}")
+    return n
+
+
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    from pipeline.pool import default_workers
+
+    p.add_argument("--workers", type=_workers, default=default_workers(), metavar="N",
+                   help="processes for the per-document work (default: all cores, here "
+                        f"{default_workers()}); the output is the same for any N")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipeline", description=(
         "Turn scraped news pages into a clean, deduplicated, traceable text dataset."))
@@ -32,14 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run every stage on RAW_DIR and write OUT_DIR")
     run.add_argument("raw_dir", type=Path, metavar="RAW_DIR")
     _add_common(run, out_default=None)
-    ing = sub.add_parser("ingest", help="stage 1: read and decode every file of RAW_DIR")
+    _add_workers(run)
+    ing = sub.add_parser("ingest", help="stage 1: read and decode every file (or record) of RAW_DIR")
     ing.add_argument("raw_dir", type=Path, metavar="RAW_DIR")
     _add_common(ing)
+    _add_workers(ing)
     for name, text in (("extract", "stage 2: main text and paragraphs with offsets"),
                        ("strip", "stage 3: mark site chrome by rule"),
                        ("dedup", "stage 4: mark exact and near-duplicate paragraphs"),
                        ("export", "stage 5: write articles, paragraphs and rejects")):
-        _add_common(sub.add_parser(name, help=text))
+        stage = sub.add_parser(name, help=text)
+        _add_common(stage)
+        if name in ("extract", "strip"):  # the per-document stages
+            _add_workers(stage)
     audit.add_parsers(sub)
     return parser
 
@@ -60,9 +83,11 @@ def _dispatch(args: argparse.Namespace) -> None:
         return audit.dispatch(args)
     params = _load(args)
     if args.command == "run":
-        runner.run_all(args.raw_dir, args.out, params)
+        runner.run_all(args.raw_dir, args.out, params, args.workers)
     elif args.command == "ingest":
-        runner.run_ingest(args.raw_dir, args.out, params)
+        runner.run_ingest(args.raw_dir, args.out, params, args.workers)
+    elif args.command in ("extract", "strip"):
+        getattr(runner, f"run_{args.command}")(args.out, params, args.workers)
     else:
         getattr(runner, f"run_{args.command}")(args.out, params)
 
@@ -70,7 +95,9 @@ def _dispatch(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from pipeline.pool import LOG_FORMAT
+
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
     from pipeline.export_errors import USER_ERRORS
 
     try:

@@ -79,11 +79,15 @@ def declared_charset(data: bytes) -> str | None:
     """The charset an HTML/XML page declares in its first 4 KiB, if Python knows the codec."""
     head = data[:4096]
     m = _XML_DECL.search(head) or _META_CHARSET.search(head)
-    if not m:
-        return None
+    return known_charset(m.group(1).decode("ascii")) if m else None
+
+
+def known_charset(label: str) -> str | None:
+    """A declared charset label (meta tag, HTTP header) as a Python codec name, or None."""
     try:
-        name = codecs.lookup(m.group(1).decode("ascii")).name
-    except LookupError:
+        name = codecs.lookup(label.strip()[:40]).name
+        "".encode(name)  # "base64", "zlib", "rot13" are codecs too, but not text encodings
+    except (LookupError, ValueError):
         return None
     # The declaration was just read as ASCII, so the bytes are not UTF-16/32: a page that says so
     # is wrong (WHATWG reads it as UTF-8), and decoding ASCII as UTF-16 "succeeds" with garbage.

@@ -30,12 +30,30 @@ class IngestParams:
     max_decompressed_bytes: int = 50_000_000
     # Share of C0 control characters above which decoded text is treated as binary.
     max_control_char_ratio: float = 0.01
+    # WARC, JSONL and Parquet files are streamed record by record, so `max_file_bytes` does not
+    # apply to them; it applies to each record's content instead. This caps the (decompressed)
+    # bytes read from one such file: past it, the rest of the file is a reject.
+    max_container_bytes: int = 20_000_000_000
+    # Field (JSONL key, Parquet column) names of one document per row.
+    id_field: str = "id"
+    url_field: str = "url"
+    html_field: str = "html"
+    text_field: str = "text"
 
     def __post_init__(self) -> None:
         _check(self.batch_size >= 1, "ingest.batch_size must be >= 1")
         _check(self.max_file_bytes >= 1, "ingest.max_file_bytes must be >= 1")
         _check(self.max_decompressed_bytes >= 1, "ingest.max_decompressed_bytes must be >= 1")
+        _check(self.max_container_bytes >= 1, "ingest.max_container_bytes must be >= 1")
         _check(0.0 <= self.max_control_char_ratio < 1.0, "ingest.max_control_char_ratio must be in [0, 1)")
+        fields = self.fields()
+        _check(all(isinstance(f, str) and f.strip() for f in fields),
+               "ingest.id_field, url_field, html_field and text_field must be non-empty strings")
+        _check(len(set(fields)) == len(fields),
+               "ingest.id_field, url_field, html_field and text_field must be four different names")
+
+    def fields(self) -> tuple[str, str, str, str]:
+        return (self.id_field, self.url_field, self.html_field, self.text_field)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,16 @@ RAW = pa.schema([
     ("data", pa.binary()),
     ("read_error", pa.string()),       # set when the file was not read: why, for a person
     ("read_error_code", pa.string()),  # ... and as a reject reason code
+    # Set for one record of a container file (WARC, JSONL, Parquet); null for a single file.
+    ("record", pa.int64()),            # 1-based number of the record in its file
+    ("source_record", pa.string()),    # its own id (WARC-Record-ID, the row's id field) or number
+    ("source_date", pa.string()),      # WARC-Date
+    ("url", pa.string()),
+    ("source_format", pa.string()),    # html | text, when the container says (else: by extension)
+    ("compression", pa.string()),      # of the container
+    ("declared_charset", pa.string()),  # the HTTP Content-Type charset of a WARC response
+    ("text", pa.string()),             # content already decoded (a JSONL or Parquet string field)
+    ("skip", pa.string()),             # why a record is not a document (request, image/png...)
 ])
 
 _PROVENANCE = [
@@ -22,8 +32,12 @@ _PROVENANCE = [
     ("url", pa.string()),
 ]
 
+# Appended after the existing columns (the contract only grows): which record of a container
+# file a document is (null for a single-document file), and the crawl date a WARC gives.
+_RECORD = [("source_record", pa.string()), ("source_date", pa.string())]
+
 # ingest -> extract: one row per decoded input document.
-DOCUMENTS_RAW = pa.schema([*_PROVENANCE, ("content", pa.string())])
+DOCUMENTS_RAW = pa.schema([*_PROVENANCE, ("content", pa.string()), *_RECORD])
 
 # extract -> later stages: document metadata and the extracted text that paragraph offsets index.
 DOCUMENTS = pa.schema([
@@ -33,6 +47,7 @@ DOCUMENTS = pa.schema([
     ("site", pa.string()),
     ("hostname", pa.string()),
     ("extracted_text", pa.string()),
+    *_RECORD,
 ])
 
 PARAGRAPHS = pa.schema([
@@ -62,6 +77,7 @@ REJECTS = pa.schema([
     ("stage", pa.string()),
     ("doc_id", pa.string()),
     ("source_sha256", pa.string()),
+    ("source_record", pa.string()),  # which record of a container file; null for a single file
 ])
 
 ARTICLES = pa.schema([
@@ -78,6 +94,7 @@ ARTICLES = pa.schema([
     ("pipeline_version", pa.string()),
     ("params_hash", pa.string()),
     ("rules_hash", pa.string()),
+    *_RECORD,
 ])
 
 KEPT = "kept"
@@ -89,9 +106,10 @@ def empty(schema: pa.Schema) -> pa.Table:
 
 
 def reject_row(source_path: str, code: str, message: str, stage: str,
-               doc_id: str | None = None, sha256: str | None = None) -> dict:
+               doc_id: str | None = None, sha256: str | None = None,
+               source_record: str | None = None) -> dict:
     return {"source_path": source_path, "reason": f"{code}: {message}", "reason_code": code,
-            "stage": stage, "doc_id": doc_id, "source_sha256": sha256}
+            "stage": stage, "doc_id": doc_id, "source_sha256": sha256, "source_record": source_record}
 
 # dedup: one row per cluster of duplicate paragraphs (members as doc_id:para_idx, earliest first).
 DUP_CLUSTERS = pa.schema([

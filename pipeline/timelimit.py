@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
+
+from pipeline.pool import die_with_parent
 
 log = logging.getLogger(__name__)
 _CTX = mp.get_context("fork")
@@ -35,7 +38,10 @@ class CallFailed(Exception):
     """`fn` raised in the worker; the message is `<original type>: <original message>`."""
 
 
-def _serve(fn: Callable[..., Any], conn: Connection) -> None:
+def _serve(fn: Callable[..., Any], conn: Connection, parent_pid: int) -> None:
+    # A forked child keeps its own copy of the parent's end of the pipe, so it would never see
+    # EOF if the parent were killed: let the kernel end it with its parent instead.
+    die_with_parent(parent_pid)
     while True:
         try:
             args = conn.recv()
@@ -62,7 +68,7 @@ class TimeLimited:
 
     def _start(self) -> Connection:
         parent, child = _CTX.Pipe()
-        self._proc = _CTX.Process(target=_serve, args=(self.fn, child), daemon=True)
+        self._proc = _CTX.Process(target=_serve, args=(self.fn, child, os.getpid()), daemon=True)
         self._proc.start()
         child.close()
         self._conn = parent

@@ -47,8 +47,10 @@ def test_consistent_tables_pass() -> None:
 
 
 @pytest.mark.parametrize("tables, info, message", [
-    (GOOD, _info(4, 3), "4 input files but 2 articles \\+ 1 rejects"),
-    ((GOOD[0], GOOD[1], _rejects("c.txt", "d.txt")), _info(3, 3), "4 input files|3 input files"),
+    (GOOD, _info(4, 3), "4 input documents \\(single files and records of container files\\) "
+                        "but 2 articles \\+ 1 rejects"),
+    ((GOOD[0], GOOD[1], _rejects("c.txt", "d.txt")), _info(3, 3), "3 input documents .* but 2 articles "
+                                                                   "\\+ 2 rejects"),
     ((GOOD[0], GOOD[1], _rejects("a.txt")), _info(3, 3), "more than one fate, e.g. 'a.txt'"),
     (GOOD, _info(3, 4), "extract wrote 4 paragraphs but 3 reached export"),
     ((GOOD[0], _paras(("a", 0, "kept"), ("a", 0, "kept"), ("b", 0, "kept")), GOOD[2]), _info(3, 3),

@@ -81,6 +81,9 @@ def _read_raw(raw_dir: Path | None, ingest: dict[str, Any] | None) -> tuple[str 
     """The raw file under raw_dir as UTF-8 (replacing bad bytes), if it is the one the run read."""
     if ingest is None or raw_dir is None:
         return None, "no raw folder given"
+    if ingest.get("source_record") is not None:
+        return None, (f"record {ingest['source_record']} of the container file {ingest['source_path']}; "
+                      f"its sha256 is of the record's content, not of the file")
     path = raw_dir / ingest["source_path"]
     if not path.is_file():
         return None, f"raw file {path} not found"

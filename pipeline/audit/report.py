@@ -43,7 +43,7 @@ def stage_totals(run: RunTables) -> list[StageTotal]:
     n_strip = int(removed.get("strip", 0))
     n_dedup = int(removed.get("dedup", 0))
     return [
-        StageTotal("ingest", "files", n_files, n_docs, n_files - n_docs),
+        StageTotal("ingest", "inputs", n_files, n_docs, n_files - n_docs),
         StageTotal("extract", "documents", n_docs, n_extracted, n_docs - n_extracted),
         StageTotal("strip", "paragraphs", len(paras), len(paras) - n_strip, n_strip),
         StageTotal("dedup", "paragraphs", len(paras) - n_strip, len(paras) - n_strip - n_dedup, n_dedup),

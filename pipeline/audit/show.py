@@ -11,6 +11,7 @@ from pipeline.audit.text import printable
 
 _PROVENANCE = ("source_path", "source_sha256", "source_bytes", "source_format", "compression",
                "encoding", "url", "title", "date", "site")
+_RECORD = ("source_record", "source_date")
 _RUN = ("pipeline_version", "params_hash", "rules_hash")
 _WIDTH = max(len(f) for f in (*_PROVENANCE, *_RUN))
 
@@ -57,6 +58,8 @@ def render_show(rec: DocRecord) -> str:
     """Provenance, per-stage counts, rejects if any, then the clean text as the article holds it."""
     source = rec.article or rec.document or rec.ingest or (rec.rejects[0] if rec.rejects else {})
     out = [f"{'doc_id':<{_WIDTH}}  {printable(rec.doc_id)}", *_field_lines(_PROVENANCE, source)]
+    if cell(source, "source_record") is not None:  # a record of a WARC, JSONL or Parquet file
+        out[2:2] = _field_lines(_RECORD, source)
     if rec.article is not None:
         out += _field_lines(_RUN, rec.article)
     out += ["", "stages", *("  " + line for line in stage_counts(rec))]

@@ -22,7 +22,9 @@ class RunInfo:
     pipeline_version: str
     params_hash: str
     rules_hash: str
-    input_files: int
+    # Documents ingest saw: one per single-document file, one per record of a container (WARC,
+    # JSONL, Parquet), one per container that failed as a whole. Each must be an article or a reject.
+    input_documents: int
     # Rows extract wrote to paragraphs.parquet; None skips that check (a caller without it).
     extracted_paragraphs: int | None = None
 
@@ -48,18 +50,26 @@ def _emptied_reject(doc: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
     msg = (f"every paragraph was removed ({t['chrome']} as chrome, {t['dup']} as duplicates "
            f"of earlier documents); see paragraphs.parquet for each one's reason")
     return schema.reject_row(doc["source_path"], "all_paragraphs_removed", msg, STAGE,
-                             doc["doc_id"], doc["source_sha256"])
+                             doc["doc_id"], doc["source_sha256"], doc.get("source_record"))
 
 
-def _check_files(info: RunInfo, articles: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> None:
-    """Input files = articles + rejects, and no file has two fates."""
-    if len(articles) + len(rejects) != info.input_files:
-        raise AccountingError(f"{info.input_files} input files but {len(articles)} articles + "
-                              f"{len(rejects)} rejects: some input has no recorded fate")
-    seen = Counter(r["source_path"] for r in [*articles, *rejects])
-    twice = sorted(p for p, n in seen.items() if n > 1)
+def _input_key(row: dict[str, Any]) -> tuple[str, str | None]:
+    """Which input a row is the fate of: a file, or one record of a container file."""
+    return row["source_path"], row["doc_id"] if row.get("source_record") is not None else None
+
+
+def _check_inputs(info: RunInfo, articles: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> None:
+    """Input documents (files and container records) = articles + rejects, none with two fates."""
+    if len(articles) + len(rejects) != info.input_documents:
+        raise AccountingError(f"{info.input_documents} input documents (single files and records of "
+                              f"container files) but {len(articles)} articles + {len(rejects)} rejects: "
+                              f"some input has no recorded fate, or one has two")
+    seen = Counter(_input_key(r) for r in [*articles, *rejects])
+    twice = sorted((k for k, n in seen.items() if n > 1), key=lambda k: (k[0], k[1] or ""))
     if twice:
-        raise AccountingError(f"{len(twice)} input file(s) have more than one fate, e.g. {twice[0]!r}")
+        path, doc = twice[0]
+        what = repr(path) if doc is None else f"{doc!r} (a record of {path!r})"
+        raise AccountingError(f"{len(twice)} input document(s) have more than one fate, e.g. {what}")
 
 
 def _check_paragraphs(info: RunInfo, doc_ids: set[str], paragraphs: pa.Table) -> None:
@@ -105,12 +115,14 @@ def run(documents: pa.Table, paragraphs: pa.Table, rejects: pa.Table, info: RunI
                    pipeline_version=info.pipeline_version, params_hash=info.params_hash,
                    rules_hash=info.rules_hash)
         articles.append(row)
-    all_rejects = sorted(rejects.to_pylist() + emptied, key=lambda r: r["source_path"])
+    all_rejects = sorted(rejects.to_pylist() + emptied, key=lambda r: (r["source_path"], r["doc_id"] or ""))
     paragraphs = paragraphs.sort_by([("doc_id", "ascending"), ("para_idx", "ascending")])
     _check_paragraphs(info, set(documents.column("doc_id").to_pylist()), paragraphs)
-    _check_files(info, articles, all_rejects)
+    _check_inputs(info, articles, all_rejects)
     rejects_t = pa.Table.from_pylist(all_rejects, schema=schema.REJECTS)
-    counters = {"input_files": info.input_files, "articles": len(articles),
+    counters = {"input_documents": info.input_documents,
+                "input_files": len({r["source_path"] for r in [*articles, *all_rejects]}),
+                "articles": len(articles),
                 "rejects": len(all_rejects), "paragraphs": paragraphs.num_rows,
                 "paragraphs_kept": sum(a["n_kept"] for a in articles),
                 "documents_emptied": len(emptied)}

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 
@@ -82,9 +83,18 @@ def _extract_one(doc: dict[str, Any], params: ExtractParams,
 
 def _document_row(doc: dict[str, Any], ex: Extracted) -> dict[str, Any]:
     row = {k: doc[k] for k in schema.DOCUMENTS_RAW.names if k != "content"}
-    row.update(url=doc["url"] or ex.url, title=ex.title, date=ex.date, site=ex.site,
-               hostname=ex.hostname, extracted_text=ex.text)
+    url = doc["url"] or ex.url
+    # A crawl record's URL names its host even when the page itself does not (site templates).
+    row.update(url=url, title=ex.title, date=ex.date, site=ex.site,
+               hostname=ex.hostname or _host(url), extracted_text=ex.text)
     return row
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:  # a malformed URL (bad IPv6 literal, bad port) names no host
+        return None
 
 
 def _failure(doc: dict[str, Any], exc: Exception, params: ExtractParams) -> dict[str, Any]:
@@ -98,8 +108,9 @@ def _failure(doc: dict[str, Any], exc: Exception, params: ExtractParams) -> dict
         code, what = "extract_error", str(exc)
     else:
         code, what = "extract_error", f"{type(exc).__name__}: {exc}"
-    log.warning("extract failed on %s: %s", doc["source_path"], what)
-    return schema.reject_row(doc["source_path"], code, what, STAGE, doc["doc_id"], doc["source_sha256"])
+    log.warning("extract failed on %s: %s", doc["doc_id"], what)
+    return schema.reject_row(doc["source_path"], code, what, STAGE, doc["doc_id"], doc["source_sha256"],
+                             doc.get("source_record"))
 
 
 def limited_extractor(params: ExtractParams, html_extractor: Callable[[str, ExtractParams], Extracted | None]
@@ -141,7 +152,7 @@ def _run(documents: pa.Table, params: ExtractParams,
         if not rows:
             what = "no main text found in the page" if doc["source_format"] == "html" else "no text"
             rejects.append(schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE,
-                                             doc["doc_id"], doc["source_sha256"]))
+                                             doc["doc_id"], doc["source_sha256"], doc.get("source_record")))
         else:
             docs_out.append(_document_row(doc, ex))
             paras_out.extend(rows)

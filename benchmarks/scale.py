@@ -1,0 +1,129 @@
+"""Scaling of the per-document stages (ingest, extract, strip) with `--workers`.
+
+    .venv/bin/python -m benchmarks.scale [--size 5000] [--html-share 0.1] [--rounds 3]
+                                         [--workers 1,2] [--work /tmp/pipeline_scale] [--write]
+
+Generates one corpus with benchmarks/load.py's generator (text articles from the development
+sets' gold texts, a share of real HTML pages, planted copies), then, in each round, runs the
+three per-document stage subcommands with every worker count in turn, each in its own child
+process, and times them. Prints documents per second per worker count (the median over rounds)
+and, per round, the ratio of the time with 1 worker to the time with N, since rounds on a
+shared machine see different loads. Also checks that every worker count wrote the same bytes.
+The load average is printed with each round: the machine is shared.
+`--write` writes the table to benchmarks/results/scale.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.load import CorpusMaker
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "scale.md"
+STAGES = ("ingest", "extract", "strip")
+
+
+def _cpu() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def _stage(stage: str, raw: Path, out: Path, workers: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the stage and every process it started and waited for)."""
+    cmd = [sys.executable, "-m", "pipeline", "-q", stage, *([str(raw)] if stage == "ingest" else []),
+           "--out", str(out), "--params", str(ROOT / "params.yaml"), "--workers", str(workers)]
+    start, cpu = time.perf_counter(), _cpu()
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"{stage} --workers {workers} failed:\n{res.stderr[-3000:]}")
+    return time.perf_counter() - start, _cpu() - cpu
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    files = sorted((out / "stages").rglob("*.parquet"))
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in files}
+
+
+def one_round(raw: Path, work: Path, workers: list[int]) -> dict[str, object]:
+    load_before = os.getloadavg()[0]
+    times: dict[int, dict[str, float]] = {}
+    cpu: dict[int, float] = {}
+    outputs = []
+    for n in workers:
+        out = work / f"out_w{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        runs = {s: _stage(s, raw, out, n) for s in STAGES}
+        times[n] = {s: wall for s, (wall, _) in runs.items()}
+        cpu[n] = sum(c for _, c in runs.values())
+        outputs.append(_outputs(out))
+    same = all(o == outputs[0] for o in outputs[1:])
+    return {"times": times, "cpu": cpu, "identical": same, "load": (load_before, os.getloadavg()[0])}
+
+
+def _table(n_docs: int, rounds: list[dict], workers: list[int], args: argparse.Namespace) -> str:
+    base = workers[0]
+    lines = ["# Scale: per-document stages with --workers\n",
+             f"`python -m benchmarks.scale --size {args.size} --html-share {args.html_share} "
+             f"--rounds {args.rounds} --workers {','.join(map(str, workers))}` on {os.cpu_count()} cores "
+             f"shared with other jobs; {n_docs:,} input documents; each stage a child process "
+             f"(pool start-up included). docs/s = input documents / (ingest + extract + strip seconds), "
+             f"median over rounds; ratio = time with {base} worker / time with N, per round.\n",
+             "| workers | median docs/s | CPU s (median, all processes) | "
+             + " | ".join(f"{s} s (median)" for s in STAGES) + " |",
+             "|---" * (3 + len(STAGES)) + "|"]
+    for n in workers:
+        totals = [sum(r["times"][n].values()) for r in rounds]
+        cells = [str(n), f"{n_docs / statistics.median(totals):.0f}",
+                 f"{statistics.median(r['cpu'][n] for r in rounds):.1f}"]
+        cells += [f"{statistics.median(r['times'][n][s] for r in rounds):.1f}" for s in STAGES]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for i, r in enumerate(rounds, 1):
+        t = {n: sum(r["times"][n].values()) for n in workers}
+        ratios = ", ".join(f"{base}->{n} workers {t[base] / t[n]:.2f}x" for n in workers[1:])
+        per_stage = "; ".join(f"{s} {r['times'][base][s] / r['times'][n][s]:.2f}x"
+                              for n in workers[1:] for s in STAGES)
+        lines.append(f"- round {i}: {ratios} (by stage: {per_stage}); load average "
+                     f"{r['load'][0]:.1f} before, {r['load'][1]:.1f} after; outputs identical: "
+                     f"{r['identical']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=5000)
+    ap.add_argument("--html-share", type=float, default=0.1)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/pipeline_scale"))
+    ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(ROOT)}")
+    args = ap.parse_args()
+    workers = [int(w) for w in args.workers.split(",")]
+    raw = args.work / "raw"
+    shutil.rmtree(args.work, ignore_errors=True)
+    CorpusMaker(args.seed, args.html_share).write(raw, args.size)
+    rounds = []
+    for i in range(args.rounds):
+        rounds.append(one_round(raw, args.work, workers))
+        print(json.dumps({"round": i + 1, **rounds[-1]}), flush=True)
+    n_docs = json.loads((args.work / f"out_w{workers[0]}" / "metrics" / "ingest.json").read_text())
+    table = _table(n_docs["ingest"]["inputs"], rounds, workers, args)
+    print(table)
+    if args.write:
+        RESULTS.write_text(table, encoding="utf-8")
+    shutil.rmtree(args.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

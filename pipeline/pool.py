@@ -1,0 +1,87 @@
+"""Per-document stages over batches in a process pool, results in input order.
+
+Batches are cut the same way whatever the number of workers, and their results are written in
+the order the batches were read, so `--workers 4` writes the same bytes as `--workers 1`. At most
+two batches per worker are in flight, so memory stays at a few batches whatever the corpus size.
+
+Workers are spawned, not forked: the parent holds Arrow's thread pools and open Parquet writers,
+which a fork would copy mid-flight. A task object (the stage's params, rules, shared lookups) is
+sent once to each worker when it starts, not with every batch. A worker that loses its parent
+(the run is killed) is killed by the kernel, so no orphan keeps running.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import logging
+import multiprocessing as mp
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+_CTX = mp.get_context("spawn")
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+_PR_SET_PDEATHSIG = 1
+# The task a pool worker runs, installed once by its initializer. Per-process worker state, set
+# only inside pool workers; the parent never reads it.
+_TASK: Callable[[Any], Any] | None = None
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent (`parent_pid`) dies (best effort elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _install(task: Callable[[Any], Any], log_level: int, parent_pid: int) -> None:
+    global _TASK
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # A spawned worker starts with no logging set up: log as the parent does (-q, -v).
+    logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
+    _TASK = task
+
+
+def _call(item: Any) -> Any:
+    assert _TASK is not None, "pool worker without a task"
+    return _TASK(item)
+
+
+def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
+    """`map(task, items)` over `workers` processes, yielding results in the order of `items`.
+
+    With one worker, or a single item, the task runs in this process (no pool to start).
+    """
+    items = iter(items)
+    head = list(itertools.islice(items, 2))
+    if workers <= 1 or len(head) < 2:
+        yield from map(task, itertools.chain(head, items))
+        return
+    items = itertools.chain(head, items)
+    pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
+                               initargs=(task, logging.getLogger().getEffectiveLevel(), os.getpid()))
+    pending: deque[Future] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(_call, item))
+            while len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

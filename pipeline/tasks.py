@@ -1,0 +1,81 @@
+"""The per-batch work of the per-document stages as picklable objects, for `pool.ordered_map`.
+
+Each holds what every batch needs (params, rules, corpus-wide lookups) and is sent once to each
+pool worker; calling it with one batch runs the stage's pure function on that batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import timelimit
+from pipeline.params import ExtractParams, IngestParams, StripParams
+from pipeline.result import StageResult
+from pipeline.rules import RuleSet
+from pipeline.rules.templates import TemplateIndex
+from pipeline.stages import extract, ingest, strip
+
+
+@dataclass
+class IngestTask:
+    params: IngestParams
+    doc_ids: dict[str, str]  # path -> id, from the whole listing
+
+    def __call__(self, raw: pa.Table) -> StageResult:
+        return ingest.run(raw, self.params, self.doc_ids)
+
+
+@dataclass
+class ExtractTask:
+    """Extraction of one batch; each process (the parent, or a pool worker) owns one time-limited
+    extraction worker, started on first use and reused across batches (a fork costs)."""
+
+    params: ExtractParams
+    # A module-level function (pool workers receive it by reference).
+    html_extractor: Callable[[str, ExtractParams], extract.Extracted | None] = extract.extract_html
+    _limited: timelimit.TimeLimited | None = field(default=None, repr=False)
+
+    def __call__(self, documents: pa.Table) -> StageResult:
+        if self._limited is None:
+            self._limited = extract.limited_extractor(self.params, self.html_extractor)
+        return extract.run(documents, self.params, html_extractor=self._limited)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The extraction worker is a process: each pool worker starts its own.
+        return {"params": self.params, "html_extractor": self.html_extractor, "_limited": None}
+
+    def close(self) -> None:
+        if self._limited is not None:
+            self._limited.close()
+            self._limited = None
+
+
+@dataclass
+class LearnTask:
+    """strip's corpus pass over one batch of paragraphs: counts that add up across batches."""
+
+    sites: dict[str, str]
+    params: StripParams
+
+    def __call__(self, paragraphs: pa.Table) -> Counter:
+        return strip.learn_templates(paragraphs, self.sites, self.params)
+
+
+@dataclass
+class StripTask:
+    rules: RuleSet
+    documents: pa.Table  # doc_id, hostname, source_path, source_format, title of the whole corpus
+    params: StripParams
+    index: TemplateIndex | None
+
+    def __call__(self, paragraphs: pa.Table) -> StageResult:
+        # Only this batch's documents: strip.run builds lookups over every document it is given.
+        ids = pc.unique(paragraphs.column("doc_id"))
+        docs = self.documents.filter(pc.is_in(self.documents.column("doc_id"), value_set=ids))
+        return strip.run(paragraphs, docs, self.rules, self.params, self.index)
