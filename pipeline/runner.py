@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import __version__, pool, rawdir, schema, tasks
 from pipeline import parquet_io as pio
-from pipeline.export_errors import UnsafePathError
+from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult
@@ -172,27 +174,61 @@ def run_dedup(out: Path, params: Params) -> dict[str, Any]:
     return res.counters
 
 
+def _aligned(docs: Iterator[pa.Table], paras: Iterator[pa.Table]) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """Each batch of documents with its paragraphs, both read in stage order (extract wrote them in
+    the same document order and later stages keep it), one row group at a time."""
+    carry: pa.Table | None = None
+    for batch in docs:
+        ids = batch.column("doc_id")
+        parts = []
+        while True:
+            carry = carry if carry is not None and carry.num_rows else next(paras, None)
+            if carry is None:
+                break
+            inside = pc.is_in(carry.column("doc_id"), value_set=ids).to_numpy(zero_copy_only=False)
+            n = len(inside) if inside.all() else int(np.argmin(inside))
+            parts.append(carry.slice(0, n))
+            carry = carry.slice(n)
+            if carry.num_rows:
+                break
+        yield batch, pa.concat_tables(parts) if parts else pa.Table.from_pylist([], schema=schema.PARAGRAPHS)
+    rest = next((t for t in [carry, *paras] if t is not None and t.num_rows), None)
+    if rest is not None:
+        raise AccountingError(f"paragraphs of {rest.column('doc_id')[0].as_py()!r} come after the last "
+                              f"document row: a document without a row, or paragraphs out of order")
+
+
 def run_export(out: Path, params: Params) -> dict[str, Any]:
-    ing, ext = stage_dir(out, "ingest"), stage_dir(out, "extract")
-    _need(stage_dir(out, "dedup") / "paragraphs.parquet", "dedup")
-    ingest_rejects = pio.read_table(ing / "rejects.parquet")
+    ing, ext, ded = stage_dir(out, "ingest"), stage_dir(out, "extract"), stage_dir(out, "dedup")
+    _need(ded / "paragraphs.parquet", "dedup")
+    earlier_rejects = pa.concat_tables([pio.read_table(ing / "rejects.parquet"),
+                                        pio.read_table(ext / "rejects.parquet")])
     n_inputs = pio.read_table(ing / "documents.parquet", columns=["doc_id"]).num_rows \
-        + ingest_rejects.num_rows
+        + pio.read_table(ing / "rejects.parquet", columns=["doc_id"]).num_rows
     cols = [c for c in schema.DOCUMENTS.names if c != "extracted_text"]
     n_paragraphs = pio.read_table(ext / "paragraphs.parquet", columns=["para_idx"]).num_rows
     info = export.RunInfo(__version__, params.digest(),
                           load_rules(disabled=params.strip.disabled_rules).digest, n_inputs, n_paragraphs)
-    res = export.run(pio.read_table(ext / "documents.parquet", columns=cols),
-                     pio.read_table(stage_dir(out, "dedup") / "paragraphs.parquet"),
-                     pa.concat_tables([ingest_rejects, pio.read_table(ext / "rejects.parquet")]), info)
-    for name in ("articles", "paragraphs", "rejects"):
-        pio.write_table(res.tables[name], out / f"{name}.parquet", params.export.compression)
-    clusters = pio.read_table(stage_dir(out, "dedup") / "dup_clusters.parquet")
+    ledger, emptied = export.Ledger(info), [earlier_rejects.cast(schema.REJECTS)]
+    outputs = {"articles": schema.ARTICLES, "paragraphs": schema.PARAGRAPHS}
+    # Streamed batch by batch; nothing is renamed into place unless the ledger closes cleanly.
+    with pio.StreamWriters(out, outputs, params.export.compression) as writers:
+        pairs = _aligned(pio.iter_row_groups(ext / "documents.parquet", columns=cols),
+                         pio.iter_row_groups(ded / "paragraphs.parquet"))
+        for docs, paras in pairs:
+            res = export.export_batch(docs, paras, info)
+            ledger.add(res)
+            emptied.append(res.tables["rejects"])
+            for name in outputs:
+                writers.write(name, res.tables[name])
+        rejects = export.sort_rejects(pa.concat_tables(emptied))
+        counters = ledger.close(rejects)
+    pio.write_table(rejects, out / "rejects.parquet", params.export.compression)
+    clusters = pio.read_table(ded / "dup_clusters.parquet")
     pio.write_table(clusters, out / "dup_clusters.parquet", params.export.compression)
-    _write_metrics(out, "export", res.counters)
-    _summary("export", res.counters["articles"], res.counters["input_documents"],
-             "input documents as articles")
-    return res.counters
+    _write_metrics(out, "export", counters)
+    _summary("export", counters["articles"], counters["input_documents"], "input documents as articles")
+    return counters
 
 
 def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[str, dict[str, Any]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from pipeline import schema
@@ -58,29 +60,17 @@ def _input_key(row: dict[str, Any]) -> tuple[str, str | None]:
     return row["source_path"], row["doc_id"] if row.get("source_record") is not None else None
 
 
-def _check_inputs(info: RunInfo, articles: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> None:
-    """Input documents (files and container records) = articles + rejects, none with two fates."""
-    if len(articles) + len(rejects) != info.input_documents:
-        raise AccountingError(f"{info.input_documents} input documents (single files and records of "
-                              f"container files) but {len(articles)} articles + {len(rejects)} rejects: "
-                              f"some input has no recorded fate, or one has two")
-    seen = Counter(_input_key(r) for r in [*articles, *rejects])
-    twice = sorted((k for k, n in seen.items() if n > 1), key=lambda k: (k[0], k[1] or ""))
-    if twice:
-        path, doc = twice[0]
-        what = repr(path) if doc is None else f"{doc!r} (a record of {path!r})"
-        raise AccountingError(f"{len(twice)} input document(s) have more than one fate, e.g. {what}")
+def _key_hash(key: tuple[str, str | None]) -> int:
+    # 8 bytes per input instead of the key itself: the ledger must stay small on millions of pages.
+    digest = hashlib.blake2b(f"{key[0]}\0{key[1] or ''}".encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(digest.digest(), "little")
 
 
-def _check_paragraphs(info: RunInfo, doc_ids: set[str], paragraphs: pa.Table) -> None:
-    """Every extracted paragraph is here once, belongs to a document, and has exactly one fate."""
-    n = paragraphs.num_rows
-    if info.extracted_paragraphs is not None and n != info.extracted_paragraphs:
-        raise AccountingError(f"extract wrote {info.extracted_paragraphs} paragraphs but {n} reached "
-                              f"export: paragraphs were lost or added on the way")
+def _check_batch_paragraphs(doc_ids: list[str], paragraphs: pa.Table) -> None:
+    """Every paragraph of this batch is here once, belongs to one of its documents, and has one fate."""
     rows = paragraphs.select(["doc_id", "para_idx", "status", "stage", "reason"]).to_pylist()
     keys = Counter((r["doc_id"], r["para_idx"]) for r in rows)
-    if len(keys) != n:
+    if len(keys) != len(rows):
         dup = next(k for k, c in keys.items() if c > 1)
         raise AccountingError(f"paragraph {dup[0]}:{dup[1]} appears {keys[dup]} times")
     statuses = {r["status"] for r in rows}
@@ -90,18 +80,20 @@ def _check_paragraphs(info: RunInfo, doc_ids: set[str], paragraphs: pa.Table) ->
     if bad is not None:
         raise AccountingError(f"paragraph {bad['doc_id']}:{bad['para_idx']} is removed without a stage "
                               f"and a reason")
-    orphans = {r["doc_id"] for r in rows} - doc_ids
+    orphans = {r["doc_id"] for r in rows} - set(doc_ids)
     if orphans:
         raise AccountingError(f"{len(orphans)} document(s) have paragraphs but no document row, "
-                              f"e.g. {min(orphans)!r}")
-    empty = doc_ids - {r["doc_id"] for r in rows}
+                              f"e.g. {min(orphans)!r} (or their paragraphs are out of document order)")
+    empty = set(doc_ids) - {r["doc_id"] for r in rows}
     if empty:
         raise AccountingError(f"{len(empty)} extracted document(s) have no paragraph row, "
                               f"e.g. {min(empty)!r}")
 
 
-def run(documents: pa.Table, paragraphs: pa.Table, rejects: pa.Table, info: RunInfo) -> StageResult:
-    """Join documents with their paragraphs' fates; a document left with no text is a reject."""
+def export_batch(documents: pa.Table, paragraphs: pa.Table, info: RunInfo) -> StageResult:
+    """One batch of documents with all their paragraphs: articles, and a reject for each document
+    left with no text. `tables["paragraphs"]` is the batch's paragraphs in (doc_id, para_idx) order."""
+    _check_batch_paragraphs(documents.column("doc_id").to_pylist(), paragraphs)
     per_doc = _tally(paragraphs)
     articles, emptied = [], []
     for doc in sorted(documents.to_pylist(), key=lambda d: d["doc_id"]):
@@ -115,16 +107,78 @@ def run(documents: pa.Table, paragraphs: pa.Table, rejects: pa.Table, info: RunI
                    pipeline_version=info.pipeline_version, params_hash=info.params_hash,
                    rules_hash=info.rules_hash)
         articles.append(row)
-    all_rejects = sorted(rejects.to_pylist() + emptied, key=lambda r: (r["source_path"], r["doc_id"] or ""))
-    paragraphs = paragraphs.sort_by([("doc_id", "ascending"), ("para_idx", "ascending")])
-    _check_paragraphs(info, set(documents.column("doc_id").to_pylist()), paragraphs)
-    _check_inputs(info, articles, all_rejects)
-    rejects_t = pa.Table.from_pylist(all_rejects, schema=schema.REJECTS)
-    counters = {"input_documents": info.input_documents,
-                "input_files": len({r["source_path"] for r in [*articles, *all_rejects]}),
-                "articles": len(articles),
-                "rejects": len(all_rejects), "paragraphs": paragraphs.num_rows,
-                "paragraphs_kept": sum(a["n_kept"] for a in articles),
-                "documents_emptied": len(emptied)}
+    emptied_t = pa.Table.from_pylist(emptied, schema=schema.REJECTS)
+    counters = {"articles": len(articles), "paragraphs": paragraphs.num_rows,
+                "paragraphs_kept": sum(a["n_kept"] for a in articles), "documents_emptied": len(emptied)}
+    ordered = paragraphs.sort_by([("doc_id", "ascending"), ("para_idx", "ascending")])
     return StageResult({"articles": pa.Table.from_pylist(articles, schema=schema.ARTICLES),
-                        "paragraphs": paragraphs, "rejects": rejects_t}, rejects_t, counters)
+                        "paragraphs": ordered, "rejects": emptied_t}, emptied_t, counters)
+
+
+@dataclass
+class Ledger:
+    """What export has written so far, batch by batch; `close` checks the whole run adds up.
+
+    Holds counts and one 8-byte hash per input, never rows: memory stays flat over the batches.
+    """
+
+    info: RunInfo
+    counters: Counter = field(default_factory=Counter)
+    _inputs: list[np.ndarray] = field(default_factory=list)
+    _files: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, result: StageResult) -> None:
+        self.counters.update(result.counters)
+        articles = result.tables["articles"].select(["source_path", "doc_id", "source_record"]).to_pylist()
+        self._record(articles)
+
+    def _record(self, rows: list[dict[str, Any]]) -> None:
+        self._inputs.append(np.array([_key_hash(_input_key(r)) for r in rows], dtype=np.uint64))
+        self._files.append(np.array([_key_hash((r["source_path"], None)) for r in rows], dtype=np.uint64))
+
+    def _check_one_fate(self, rejects: pa.Table) -> None:
+        keys = np.concatenate(self._inputs)
+        values, counts = np.unique(keys, return_counts=True)
+        twice = set(values[counts > 1].tolist())
+        if not twice:
+            return
+        # Only rejects are still in memory to name an example; two articles are named by count.
+        named = sorted({_input_key(r) for r in rejects.to_pylist() if _key_hash(_input_key(r)) in twice},
+                       key=lambda k: (k[0], k[1] or ""))
+        what = ""
+        if named:
+            path, doc = named[0]
+            what = f", e.g. {path!r}" if doc is None else f", e.g. {doc!r} (a record of {path!r})"
+        raise AccountingError(f"{len(twice)} input document(s) have more than one fate{what}")
+
+    def close(self, rejects: pa.Table) -> dict[str, Any]:
+        """Every reject row (earlier stages' and the emptied documents') is in `rejects`."""
+        self._record(rejects.select(["source_path", "doc_id", "source_record"]).to_pylist())
+        info, c = self.info, self.counters
+        if info.extracted_paragraphs is not None and c["paragraphs"] != info.extracted_paragraphs:
+            raise AccountingError(f"extract wrote {info.extracted_paragraphs} paragraphs but "
+                                  f"{c['paragraphs']} reached export: paragraphs were lost or added")
+        if c["articles"] + rejects.num_rows != info.input_documents:
+            raise AccountingError(f"{info.input_documents} input documents (single files and records of "
+                                  f"container files) but {c['articles']} articles + {rejects.num_rows} "
+                                  f"rejects: some input has no recorded fate, or one has two")
+        self._check_one_fate(rejects)
+        return {"input_documents": info.input_documents,
+                "input_files": len(np.unique(np.concatenate(self._files))),
+                "articles": c["articles"], "rejects": rejects.num_rows, "paragraphs": c["paragraphs"],
+                "paragraphs_kept": c["paragraphs_kept"], "documents_emptied": c["documents_emptied"]}
+
+
+def sort_rejects(rejects: pa.Table) -> pa.Table:
+    return rejects.sort_by([("source_path", "ascending"), ("doc_id", "ascending")])
+
+
+def run(documents: pa.Table, paragraphs: pa.Table, rejects: pa.Table, info: RunInfo) -> StageResult:
+    """The whole export in one batch (the runner streams `export_batch` over row groups)."""
+    res = export_batch(documents, paragraphs, info)
+    ledger = Ledger(info)
+    ledger.add(res)
+    all_rejects = sort_rejects(pa.concat_tables([rejects.cast(schema.REJECTS), res.tables["rejects"]]))
+    counters = ledger.close(all_rejects)
+    return StageResult({"articles": res.tables["articles"], "paragraphs": res.tables["paragraphs"],
+                        "rejects": all_rejects}, all_rejects, counters)
