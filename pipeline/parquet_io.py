@@ -41,9 +41,12 @@ def _compression(name: str) -> str | None:
     return None if name == "none" else name
 
 
-def write_table(table: pa.Table, path: Path, compression: str = "zstd") -> None:
+def write_table(table: pa.Table, path: Path, compression: str = "zstd",
+                row_group_size: int | None = None) -> None:
+    """One table in one go; a smaller `row_group_size` lets a reader stream it in bounded memory."""
+    opts = {**_WRITE_OPTS, **({"row_group_size": row_group_size} if row_group_size else {})}
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=_compression(compression), **_WRITE_OPTS)
+        pq.write_table(table, tmp, compression=_compression(compression), **opts)
 
 
 class StreamWriters:

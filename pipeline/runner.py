@@ -167,8 +167,10 @@ def run_dedup(out: Path, params: Params) -> dict[str, Any]:
     table = pio.read_table(_need(stage_dir(out, "strip") / "paragraphs.parquet", "strip"))
     docs = pio.read_table(stage_dir(out, "extract") / "documents.parquet", columns=["doc_id", "date"])
     res = dedup.run(table, params.dedup, docs)
-    for name in ("paragraphs", "dup_clusters"):
-        pio.write_table(res.tables[name], stage_dir(out, "dedup") / f"{name}.parquet")
+    # Row groups of 64k paragraphs, so that export streams this file in bounded memory.
+    pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet",
+                    row_group_size=1 << 16)
+    pio.write_table(res.tables["dup_clusters"], stage_dir(out, "dedup") / "dup_clusters.parquet")
     _write_metrics(out, "dedup", res.counters)
     _summary("dedup", res.counters["kept"], res.counters["paragraphs_in"], "paragraphs")
     return res.counters
