@@ -73,9 +73,9 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
     bands, rows = p.band_split()
     n = len(texts)
     if p.backend == "datasketch":
-        lo, hi = candidates_datasketch(sk.sig[ids], ids, p.threshold, bands, rows, p.seed, n)
+        lo, hi = candidates_datasketch(sk.sig, ids, p.threshold, bands, rows, p.seed, n)
     else:
-        lo, hi = candidates_bands(sk.sig[ids], ids, bands, rows, p.bucket_cap, n)
+        lo, hi = candidates_bands(sk.sig, ids, bands, rows, p.bucket_cap, n)
     keep = _in_scope(lo, hi, doc, p.scope)
     lo, hi = lo[keep], hi[keep]
     sets.load(np.concatenate((lo, hi)))
@@ -84,10 +84,14 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
     counters["candidates_checked"] = len(lo)
     counters["candidates_rejected_by_verification"] = len(lo) - int(ok.sum())
     if p.numbers_must_agree and len(lo):
-        same = np.array([_numbers(texts[a]) == _numbers(texts[b])
-                         for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
-        counters["candidates_rejected_by_numbers"] = int((ok & ~same).sum())
-        ok &= same
+        verified, numbers = int(ok.sum()), {}
+        for i in np.flatnonzero(ok).tolist():
+            a, b = int(lo[i]), int(hi[i])
+            for r in (a, b):
+                if r not in numbers:
+                    numbers[r] = _numbers(texts[r])
+            ok[i] = numbers[a] == numbers[b]
+        counters["candidates_rejected_by_numbers"] = verified - int(ok.sum())
     return lo[ok], hi[ok]
 
 
@@ -106,33 +110,57 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 
 def _copies(clusters, sk: Sketches, rank: np.ndarray, sets: _Sets, out: Decisions) -> None:
-    rep_of: dict[int, int] = {}  # an exact copy's shingles and signature are those of its first row
+    near: list[tuple[int, int]] = []  # (member, survivor) of near copies, verified below in one go
     for members in clusters:
         survivor = min(members, key=lambda r: (rank[r], r))
-        for m in members:
-            rep_of.setdefault(int(sk.exact[m]), m)
         out.clusters.append((survivor, members))
-        near = [m for m in members if sk.exact[m] != sk.exact[survivor]]
-        if near:
-            sets.load(np.array([rep_of[int(sk.exact[r])] for r in [*near, survivor]]))
         for m in members:
             if m == survivor:
                 continue
             if sk.exact[m] == sk.exact[survivor]:
                 out.copies[m] = (survivor, True, 1.0, 1.0)
-                continue
-            a, b = rep_of[int(sk.exact[m])], rep_of[int(sk.exact[survivor])]
-            sim = float(np.mean(sk.sig[a] == sk.sig[b]))
-            out.copies[m] = (survivor, False, sim, _jaccard(sets[a], sets[b]))
+            else:
+                out.copies[m] = (survivor, False, 0.0, 0.0)  # filled in below, keeping row order
+                near.append((m, survivor))
+    if not near:
+        return
+    m_rows, s_rows = (np.array(c, dtype=np.int64) for c in zip(*near, strict=True))
+    sets.load(np.concatenate((m_rows, s_rows)))
+    sims = (sk.sig[m_rows] == sk.sig[s_rows]).mean(axis=1)
+    for (m, survivor), sim in zip(near, sims.tolist(), strict=True):
+        out.copies[m] = (survivor, False, sim, _jaccard(sets[m], sets[survivor]))
+
+
+def _sample_pairs(sk: Sketches, alive: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) once per sampled shingle two live rows share (a row's repeated shingle counts
+    again), skipping shingles held by more than cap + 1 samples: they prove nothing."""
+    rows = sk.sample_row
+    keep = alive[rows]
+    # One sort of (hash, row) packed in 64 bits groups the samples by hash, rows ascending within.
+    key = np.sort((sk.sample_hash[keep].astype(np.uint64) << np.uint64(32)) | rows[keep].astype(np.uint64))
+    h, r = key >> np.uint64(32), (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    del key, rows, keep
+    new = np.ones(len(h), dtype=bool)
+    new[1:] = h[1:] != h[:-1]
+    gid = np.cumsum(new) - 1
+    size = np.bincount(gid)[gid]
+    common = (size >= 2) & (size <= cap + 1)
+    h, r = h[common], r[common]
+    firsts, seconds = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for d in range(1, cap + 1):
+        same = h[:-d] == h[d:]
+        if not same.any():
+            break
+        firsts.append(r[:-d][same])
+        seconds.append(r[d:][same])
+    return np.concatenate(firsts), np.concatenate(seconds)
 
 
 def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParams, sets: _Sets):
     """row -> (container, score) for rows whose shingles lie mostly inside a longer live row."""
-    keep = alive[sk.sample_row]
-    h, r = sk.sample_hash[keep], sk.sample_row[keep]
-    _, inv, freq = np.unique(h, return_inverse=True, return_counts=True)
-    common = freq[inv] <= p.bucket_cap + 1  # a shingle in very many paragraphs proves nothing
-    lo, hi = group_pairs(h[common], r[common], p.bucket_cap)
+    if len(alive) >= 1 << 32:
+        raise ValueError("containment search packs row numbers in 32 bits: shard the corpus")
+    lo, hi = _sample_pairs(sk, alive, p.bucket_cap)
     if not len(lo):
         return {}
     n = len(alive)
@@ -140,8 +168,7 @@ def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParam
     lo, hi = code // n, code % n
     swap = sk.n_shingles[hi] < sk.n_shingles[lo]
     small, big = np.where(swap, hi, lo), np.where(swap, lo, hi)
-    n_sampled = np.bincount(r, minlength=n)
-    ok = (sk.n_shingles[small] != sk.n_shingles[big]) & (2 * shared >= n_sampled[small])
+    ok = (sk.n_shingles[small] != sk.n_shingles[big]) & (2 * shared >= sk.n_sampled[small])
     ok &= _in_scope(small, big, doc, p.scope)
     small, big = small[ok], big[ok]
     sets.load(np.concatenate((small, big)))
