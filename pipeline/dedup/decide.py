@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.dedup import contain
 from pipeline.dedup.bands import candidates_bands, candidates_datasketch, group_pairs, unique_pairs
+from pipeline.dedup.normalise import PUNCTUATION
 from pipeline.dedup.sketch import Sketches, shingle_sets
 from pipeline.dedup.unionfind import UnionFind
 from pipeline.params import DedupParams
@@ -96,11 +98,16 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NON_DIGIT = re.compile(r"\D")
+_ASCII_NON_DIGITS = bytes(b for b in range(128) if not chr(b).isdigit())
 
 
 def _numbers(text: str) -> list[str]:
     """The numbers of a paragraph in order, digits only ("1,300" and "1.300" are one number)."""
-    return [re.sub(r"\D", "", m) for m in _NUMBER.findall(text)]
+    plain = text if text.isascii() else PUNCTUATION.sub("", text)
+    if plain.isascii() and not plain.encode("ascii").translate(None, _ASCII_NON_DIGITS):
+        return []  # no digit at all, found by C passes instead of the slower regex
+    return [_NON_DIGIT.sub("", m) for m in _NUMBER.findall(text)]
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -111,8 +118,9 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 def _copies(clusters, sk: Sketches, rank: np.ndarray, sets: _Sets, out: Decisions) -> None:
     near: list[tuple[int, int]] = []  # (member, survivor) of near copies, verified below in one go
+    rank_of = rank.tolist()
     for members in clusters:
-        survivor = min(members, key=lambda r: (rank[r], r))
+        survivor = min(members, key=lambda r: (rank_of[r], r))
         out.clusters.append((survivor, members))
         for m in members:
             if m == survivor:
@@ -131,45 +139,10 @@ def _copies(clusters, sk: Sketches, rank: np.ndarray, sets: _Sets, out: Decision
         out.copies[m] = (survivor, False, sim, _jaccard(sets[m], sets[survivor]))
 
 
-def _sample_pairs(sk: Sketches, alive: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi) once per sampled shingle two live rows share (a row's repeated shingle counts
-    again), skipping shingles held by more than cap + 1 samples: they prove nothing."""
-    rows = sk.sample_row
-    keep = alive[rows]
-    # One sort of (hash, row) packed in 64 bits groups the samples by hash, rows ascending within.
-    key = np.sort((sk.sample_hash[keep].astype(np.uint64) << np.uint64(32)) | rows[keep].astype(np.uint64))
-    h, r = key >> np.uint64(32), (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    del key, rows, keep
-    new = np.ones(len(h), dtype=bool)
-    new[1:] = h[1:] != h[:-1]
-    gid = np.cumsum(new) - 1
-    size = np.bincount(gid)[gid]
-    common = (size >= 2) & (size <= cap + 1)
-    h, r = h[common], r[common]
-    firsts, seconds = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for d in range(1, cap + 1):
-        same = h[:-d] == h[d:]
-        if not same.any():
-            break
-        firsts.append(r[:-d][same])
-        seconds.append(r[d:][same])
-    return np.concatenate(firsts), np.concatenate(seconds)
-
-
 def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParams, sets: _Sets):
     """row -> (container, score) for rows whose shingles lie mostly inside a longer live row."""
-    if len(alive) >= 1 << 32:
-        raise ValueError("containment search packs row numbers in 32 bits: shard the corpus")
-    lo, hi = _sample_pairs(sk, alive, p.bucket_cap)
-    if not len(lo):
-        return {}
-    n = len(alive)
-    code, shared = np.unique(lo * n + hi, return_counts=True)
-    lo, hi = code // n, code % n
-    swap = sk.n_shingles[hi] < sk.n_shingles[lo]
-    small, big = np.where(swap, hi, lo), np.where(swap, lo, hi)
-    ok = (sk.n_shingles[small] != sk.n_shingles[big]) & (2 * shared >= sk.n_sampled[small])
-    ok &= _in_scope(small, big, doc, p.scope)
+    small, big = contain.candidates(sk, alive, p.bucket_cap)
+    ok = _in_scope(small, big, doc, p.scope)
     small, big = small[ok], big[ok]
     sets.load(np.concatenate((small, big)))
     best: dict[int, tuple[int, float]] = {}

@@ -53,7 +53,7 @@ _LOWER_WORDS = (bytes(ord(chr(b).lower()) if chr(b).isalnum() else 0 for b in ra
 # Non-ASCII punctuation common in news (quotes, dashes, ellipsis, no-break and thin spaces):
 # neither they nor their NFKC forms hold a word character, so they are word boundaries like a
 # space. A paragraph that is ASCII once they are spaces takes the fast path.
-_PUNCT = re.compile("[\u2018-\u201f\u00ab\u00bb\u2039\u203a\u2010-\u2015\u2026\u00a0\u2022"
+PUNCTUATION = re.compile("[\u2018-\u201f\u00ab\u00bb\u2039\u203a\u2010-\u2015\u2026\u00a0\u2022"
                     "\u00b7\u2032\u2033\u202f\u2009\u200b]")
 _ASCII_WORD = np.array([chr(i).isalnum() for i in range(128)], dtype=bool)
 
@@ -108,7 +108,7 @@ def _utf8_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     odd = []
     for i, t in enumerate(parts):
         if not t.isascii():
-            plain = _PUNCT.sub(" ", t)
+            plain = PUNCTUATION.sub(" ", t)
             if plain.isascii():
                 parts[i] = plain
             else:

@@ -98,24 +98,33 @@ def _contained_marks(dec: Decisions, doc_ids: list[str], idx: list[int], p: Dedu
 
 
 def _clusters_table(dec: Decisions, doc_ids: list[str], idx: list[int]) -> pa.Table:
-    rows = [{"cluster_id": cid, "size": len(members),
-             "n_documents": len({doc_ids[m] for m in members}),
-             "survivor": _key(doc_ids, idx, surv),
-             "members": [_key(doc_ids, idx, m) for m in members],
-             "documents": sorted({doc_ids[m] for m in members})}
-            for cid, (surv, members) in enumerate(dec.clusters)]
-    return pa.Table.from_pylist(rows, schema=schema.DUP_CLUSTERS)
+    cols: dict[str, list] = {name: [] for name in schema.DUP_CLUSTERS.names}
+    for cid, (surv, members) in enumerate(dec.clusters):
+        docs = sorted({doc_ids[m] for m in members})
+        for name, value in (("cluster_id", cid), ("size", len(members)), ("n_documents", len(docs)),
+                            ("survivor", _key(doc_ids, idx, surv)),
+                            ("members", [f"{doc_ids[m]}:{idx[m]}" for m in members]), ("documents", docs)):
+            cols[name].append(value)
+    return pa.table([pa.array(cols[f.name], type=f.type) for f in schema.DUP_CLUSTERS],
+                    schema=schema.DUP_CLUSTERS)
 
 
 def _apply(table: pa.Table, positions: np.ndarray, marks: dict[int, dict[str, Any]]) -> pa.Table:
-    cols = {name: table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
-            for name in _MARKS}
-    for row, mark in marks.items():
-        for name, value in mark.items():
-            cols[name][positions[row]] = value
-    data = {name: table.column(name) if name in table.column_names and name not in _MARKS
-            else pa.array(cols[name], type=schema.PARAGRAPHS.field(name).type)
-            for name in schema.PARAGRAPHS.names}
+    """The paragraphs table with each mark written at its row; unmarked rows keep their values."""
+    n, data = table.num_rows, {}
+    at_row = positions.tolist()
+    items = sorted((at_row[r], m) for r, m in marks.items())  # in table order, as replace_with_mask wants
+    for field_ in schema.PARAGRAPHS:
+        name, typ = field_.name, field_.type
+        col = table.column(name).combine_chunks().cast(typ) if name in table.column_names \
+            else pa.nulls(n, typ)
+        if name in _MARKS:
+            at = [(i, m[name]) for i, m in items if name in m]
+            if at:
+                mask = np.zeros(n, dtype=bool)
+                mask[[i for i, _ in at]] = True
+                col = pc.replace_with_mask(col, pa.array(mask), pa.array([v for _, v in at], type=typ))
+        data[name] = col
     return pa.table(data, schema=schema.PARAGRAPHS)
 
 
