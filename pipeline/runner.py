@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import __version__, schema
 from pipeline import parquet_io as pio
@@ -205,7 +206,13 @@ def run_strip(out: Path, params: Params) -> dict[str, Any]:
 def run_dedup(out: Path, params: Params) -> dict[str, Any]:
     table = pio.read_table(_need(stage_dir(out, "strip") / "paragraphs.parquet", "strip"))
     docs = pio.read_table(stage_dir(out, "extract") / "documents.parquet", columns=["doc_id", "date"])
-    res = dedup.run(table, params.dedup, docs)
+    n_live = pc.sum(pc.equal(table.column("status"), schema.KEPT)).as_py() or 0
+    with progress_bar(n_live, "dedup", "para") as bar:
+        def progress(phase: str, k: int) -> None:
+            bar.set_description(f"dedup: {phase}", refresh=False)
+            bar.update(k)
+
+        res = dedup.run(table, params.dedup, docs, progress)
     for name in ("paragraphs", "dup_clusters"):
         pio.write_table(res.tables[name], stage_dir(out, "dedup") / f"{name}.parquet")
     _write_metrics(out, "dedup", res.counters)

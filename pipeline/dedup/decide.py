@@ -9,6 +9,7 @@ order in which pairs were found. Each cluster keeps one survivor, chosen by `ran
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,22 +156,27 @@ def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParam
     return best
 
 
-def decide(texts: list[str], doc: np.ndarray, sk: Sketches, rank: np.ndarray,
-           p: DedupParams) -> Decisions:
-    """Every decision for the live rows: copies with their survivor, clusters, containment."""
+def decide(texts: list[str], doc: np.ndarray, sk: Sketches, rank: np.ndarray, p: DedupParams,
+           phase: Callable[[str], object] | None = None) -> Decisions:
+    """Every decision for the live rows: copies with their survivor, clusters, containment.
+    `phase(name)` hears of each step as it starts (for a progress bar)."""
+    phase = phase or (lambda name: None)
     out = Decisions()
     out.counters.update(candidates_checked=0, candidates_rejected_by_verification=0)
     eligible = sk.n_words >= p.min_words
     sets = _Sets(texts, p.shingle_size)
+    phase("candidates")
     ex_lo, ex_hi = _exact_pairs(sk, eligible, doc, p)
     reps = _representatives(sk, eligible, p)
     nr_lo, nr_hi = _near_pairs(texts, sk, reps, doc, p, sets, out.counters)
     lo, hi = unique_pairs(np.concatenate((ex_lo, nr_lo)), np.concatenate((ex_hi, nr_hi)), len(texts))
+    phase("clusters")
     uf = UnionFind()
     uf.union_all(zip(lo.tolist(), hi.tolist(), strict=True))
     _copies(uf.clusters(), sk, rank, sets, out)
     alive = eligible.copy()
     alive[list(out.copies)] = False
+    phase("containment")
     out.contained = _containment(sk, alive, doc, p, sets)
     out.counters["clusters"] = len(out.clusters)
     out.counters["skipped_below_min_words"] = int((~eligible).sum())

@@ -88,9 +88,9 @@ def signatures(shingles: Tokens, num_perm: int, seed: int, out: np.ndarray | Non
     a, b = a[:, None], b[:, None]
     n = len(shingles.offsets) - 1
     sig = np.empty((n, num_perm), dtype=np.uint32) if out is None else out
-    sig.fill(np.iinfo(np.uint32).max)
     x = fmix32(to_h32(shingles.hashes))
     counts = np.diff(shingles.offsets)
+    sig[counts == 0] = np.iinfo(np.uint32).max  # every other row is written below
     # Permutations along rows, shingles along columns: the min over a paragraph's shingles is a
     # reduceat along contiguous memory, several times faster than the transposed layout.
     buf = np.empty((num_perm, _BLOCK), dtype=np.uint32)
@@ -104,7 +104,10 @@ def signatures(shingles: Tokens, num_perm: int, seed: int, out: np.ndarray | Non
             np.multiply(a, x[s0:s1], out=block)
             block += b
             mins = np.minimum.reduceat(block, shingles.offsets[lo:hi][nonempty] - s0, axis=1)
-            sig[lo + nonempty] = mins.T
+            if len(nonempty) == hi - lo:
+                sig[lo:hi] = mins.T
+            else:
+                sig[lo + nonempty] = mins.T
         lo = hi
     return sig
 
