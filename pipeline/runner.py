@@ -166,7 +166,13 @@ def run_strip(out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
 def run_dedup(out: Path, params: Params) -> dict[str, Any]:
     table = pio.read_table(_need(stage_dir(out, "strip") / "paragraphs.parquet", "strip"))
     docs = pio.read_table(stage_dir(out, "extract") / "documents.parquet", columns=["doc_id", "date"])
-    res = dedup.run(table, params.dedup, docs)
+    n_live = pc.sum(pc.equal(table.column("status"), schema.KEPT)).as_py() or 0
+    with progress_bar(n_live, "dedup", "para") as bar:
+        def progress(phase: str, k: int) -> None:
+            bar.set_description(f"dedup: {phase}", refresh=False)
+            bar.update(k)
+
+        res = dedup.run(table, params.dedup, docs, progress)
     # Row groups of 64k paragraphs, so that export streams this file in bounded memory.
     pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet",
                     row_group_size=1 << 16)

@@ -16,14 +16,23 @@ from pipeline.dedup.minhash import lean_minhash
 _ROW_MULT = fmix64(np.arange(1, 257, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
 
 
-def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(n, bands) uint64: one key per band of `rows` consecutive signature values."""
-    keys = np.zeros((sig.shape[0], bands), dtype=np.uint64)
-    for j in range(bands):  # column by column: no (n, bands * rows) uint64 temporary
-        acc = keys[:, j]
+# Rows of the signature matrix per block of band keys: the block (2 MB at 128 permutations) and
+# its uint64 temporaries stay in cache.
+_KEY_BLOCK = 4096
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int, ids: np.ndarray | None = None) -> np.ndarray:
+    """(n, bands) uint64: one key per band of `rows` consecutive signature values, for every
+    row of `sig` or for rows `ids` (gathered block by block, never the whole matrix at once)."""
+    n = sig.shape[0] if ids is None else len(ids)
+    keys = np.empty((n, bands), dtype=np.uint64)
+    for lo in range(0, n, _KEY_BLOCK):
+        rows_sig = sig[lo:lo + _KEY_BLOCK] if ids is None else sig[ids[lo:lo + _KEY_BLOCK]]
+        block = rows_sig[:, :bands * rows].reshape(-1, bands, rows)
+        acc = np.zeros(block.shape[:2], dtype=np.uint64)
         for r in range(rows):
-            acc += sig[:, j * rows + r].astype(np.uint64) * _ROW_MULT[r]
-        keys[:, j] = fmix64(acc)
+            acc += block[:, :, r] * _ROW_MULT[r]  # uint32 * uint64 -> uint64
+        keys[lo:lo + _KEY_BLOCK] = fmix64(acc)
     return keys
 
 
@@ -37,7 +46,11 @@ def group_pairs(keys: np.ndarray, ids: np.ndarray, cap: int) -> tuple[np.ndarray
     still linked, without g^2 pairs for a key shared by thousands of rows)."""
     # Stable sort: ids that arrive ascending stay ascending within a key.
     order = np.argsort(keys, kind="stable") if _ascending(ids) else np.lexsort((ids, keys))
-    k, v = keys[order], ids[order]
+    return _sorted_group_pairs(keys[order], ids[order], cap)
+
+
+def _sorted_group_pairs(k: np.ndarray, v: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """group_pairs over keys already sorted, ids ascending within a key."""
     eq = k[1:] == k[:-1]
     shared = np.zeros(len(k), dtype=bool)
     shared[1:] |= eq
@@ -65,9 +78,17 @@ def unique_pairs(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np
 
 def candidates_bands(sig: np.ndarray, ids: np.ndarray, bands: int, rows: int,
                      cap: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs of `ids` (rows of `sig`) from the numpy band-key group-by."""
-    keys = band_keys(sig, bands, rows)
-    parts = [group_pairs(keys[:, j], ids, cap) for j in range(bands)]
+    """Candidate pairs among rows `ids` of `sig` from the numpy band-key group-by."""
+    keys = band_keys(sig, bands, rows, ids)
+    # Each band sorts its keys with the id packed into the low bits (a plain sort, no argsort):
+    # the key keeps its top 64 - bits bits, and a collision of those only adds a candidate.
+    bits = max(int(ids.max()).bit_length(), 1) if len(ids) else 1
+    low = np.uint64((1 << bits) - 1)
+    parts = []
+    for j in range(bands):
+        packed = (keys[:, j] & ~low) | ids.astype(np.uint64)
+        packed.sort()
+        parts.append(_sorted_group_pairs(packed >> np.uint64(bits), (packed & low).astype(np.int64), cap))
     lo = np.concatenate([p[0] for p in parts])
     hi = np.concatenate([p[1] for p in parts])
     return unique_pairs(lo, hi, n)
@@ -75,11 +96,11 @@ def candidates_bands(sig: np.ndarray, ids: np.ndarray, bands: int, rows: int,
 
 def candidates_datasketch(sig: np.ndarray, ids: np.ndarray, threshold: float, bands: int, rows: int,
                           seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The same candidates from datasketch's MinHashLSH (insert every row, then query each)."""
+    """The same candidates from datasketch's MinHashLSH (insert rows `ids` of `sig`, then query each)."""
     from datasketch import MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=sig.shape[1], params=(bands, rows))
-    sketches = [lean_minhash(s, seed) for s in sig]
+    sketches = [lean_minhash(sig[i], seed) for i in ids.tolist()]
     for i, m in zip(ids.tolist(), sketches, strict=True):
         lsh.insert(i, m)
     lo: list[int] = []

@@ -9,11 +9,14 @@ order in which pairs were found. Each cluster keeps one survivor, chosen by `ran
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.dedup import contain
 from pipeline.dedup.bands import candidates_bands, candidates_datasketch, group_pairs, unique_pairs
+from pipeline.dedup.normalise import PUNCTUATION
 from pipeline.dedup.sketch import Sketches, shingle_sets
 from pipeline.dedup.unionfind import UnionFind
 from pipeline.params import DedupParams
@@ -73,9 +76,9 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
     bands, rows = p.band_split()
     n = len(texts)
     if p.backend == "datasketch":
-        lo, hi = candidates_datasketch(sk.sig[ids], ids, p.threshold, bands, rows, p.seed, n)
+        lo, hi = candidates_datasketch(sk.sig, ids, p.threshold, bands, rows, p.seed, n)
     else:
-        lo, hi = candidates_bands(sk.sig[ids], ids, bands, rows, p.bucket_cap, n)
+        lo, hi = candidates_bands(sk.sig, ids, bands, rows, p.bucket_cap, n)
     keep = _in_scope(lo, hi, doc, p.scope)
     lo, hi = lo[keep], hi[keep]
     sets.load(np.concatenate((lo, hi)))
@@ -84,19 +87,28 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
     counters["candidates_checked"] = len(lo)
     counters["candidates_rejected_by_verification"] = len(lo) - int(ok.sum())
     if p.numbers_must_agree and len(lo):
-        same = np.array([_numbers(texts[a]) == _numbers(texts[b])
-                         for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
-        counters["candidates_rejected_by_numbers"] = int((ok & ~same).sum())
-        ok &= same
+        verified, numbers = int(ok.sum()), {}
+        for i in np.flatnonzero(ok).tolist():
+            a, b = int(lo[i]), int(hi[i])
+            for r in (a, b):
+                if r not in numbers:
+                    numbers[r] = _numbers(texts[r])
+            ok[i] = numbers[a] == numbers[b]
+        counters["candidates_rejected_by_numbers"] = verified - int(ok.sum())
     return lo[ok], hi[ok]
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NON_DIGIT = re.compile(r"\D")
+_ASCII_NON_DIGITS = bytes(b for b in range(128) if not chr(b).isdigit())
 
 
 def _numbers(text: str) -> list[str]:
     """The numbers of a paragraph in order, digits only ("1,300" and "1.300" are one number)."""
-    return [re.sub(r"\D", "", m) for m in _NUMBER.findall(text)]
+    plain = text if text.isascii() else PUNCTUATION.sub("", text)
+    if plain.isascii() and not plain.encode("ascii").translate(None, _ASCII_NON_DIGITS):
+        return []  # no digit at all, found by C passes instead of the slower regex
+    return [_NON_DIGIT.sub("", m) for m in _NUMBER.findall(text)]
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -106,43 +118,32 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 
 def _copies(clusters, sk: Sketches, rank: np.ndarray, sets: _Sets, out: Decisions) -> None:
-    rep_of: dict[int, int] = {}  # an exact copy's shingles and signature are those of its first row
+    near: list[tuple[int, int]] = []  # (member, survivor) of near copies, verified below in one go
+    rank_of = rank.tolist()
     for members in clusters:
-        survivor = min(members, key=lambda r: (rank[r], r))
-        for m in members:
-            rep_of.setdefault(int(sk.exact[m]), m)
+        survivor = min(members, key=lambda r: (rank_of[r], r))
         out.clusters.append((survivor, members))
-        near = [m for m in members if sk.exact[m] != sk.exact[survivor]]
-        if near:
-            sets.load(np.array([rep_of[int(sk.exact[r])] for r in [*near, survivor]]))
         for m in members:
             if m == survivor:
                 continue
             if sk.exact[m] == sk.exact[survivor]:
                 out.copies[m] = (survivor, True, 1.0, 1.0)
-                continue
-            a, b = rep_of[int(sk.exact[m])], rep_of[int(sk.exact[survivor])]
-            sim = float(np.mean(sk.sig[a] == sk.sig[b]))
-            out.copies[m] = (survivor, False, sim, _jaccard(sets[a], sets[b]))
+            else:
+                out.copies[m] = (survivor, False, 0.0, 0.0)  # filled in below, keeping row order
+                near.append((m, survivor))
+    if not near:
+        return
+    m_rows, s_rows = (np.array(c, dtype=np.int64) for c in zip(*near, strict=True))
+    sets.load(np.concatenate((m_rows, s_rows)))
+    sims = (sk.sig[m_rows] == sk.sig[s_rows]).mean(axis=1)
+    for (m, survivor), sim in zip(near, sims.tolist(), strict=True):
+        out.copies[m] = (survivor, False, sim, _jaccard(sets[m], sets[survivor]))
 
 
 def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParams, sets: _Sets):
     """row -> (container, score) for rows whose shingles lie mostly inside a longer live row."""
-    keep = alive[sk.sample_row]
-    h, r = sk.sample_hash[keep], sk.sample_row[keep]
-    _, inv, freq = np.unique(h, return_inverse=True, return_counts=True)
-    common = freq[inv] <= p.bucket_cap + 1  # a shingle in very many paragraphs proves nothing
-    lo, hi = group_pairs(h[common], r[common], p.bucket_cap)
-    if not len(lo):
-        return {}
-    n = len(alive)
-    code, shared = np.unique(lo * n + hi, return_counts=True)
-    lo, hi = code // n, code % n
-    swap = sk.n_shingles[hi] < sk.n_shingles[lo]
-    small, big = np.where(swap, hi, lo), np.where(swap, lo, hi)
-    n_sampled = np.bincount(r, minlength=n)
-    ok = (sk.n_shingles[small] != sk.n_shingles[big]) & (2 * shared >= n_sampled[small])
-    ok &= _in_scope(small, big, doc, p.scope)
+    small, big = contain.candidates(sk, alive, p.bucket_cap)
+    ok = _in_scope(small, big, doc, p.scope)
     small, big = small[ok], big[ok]
     sets.load(np.concatenate((small, big)))
     best: dict[int, tuple[int, float]] = {}
@@ -155,22 +156,27 @@ def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParam
     return best
 
 
-def decide(texts: list[str], doc: np.ndarray, sk: Sketches, rank: np.ndarray,
-           p: DedupParams) -> Decisions:
-    """Every decision for the live rows: copies with their survivor, clusters, containment."""
+def decide(texts: list[str], doc: np.ndarray, sk: Sketches, rank: np.ndarray, p: DedupParams,
+           phase: Callable[[str], object] | None = None) -> Decisions:
+    """Every decision for the live rows: copies with their survivor, clusters, containment.
+    `phase(name)` hears of each step as it starts (for a progress bar)."""
+    phase = phase or (lambda name: None)
     out = Decisions()
     out.counters.update(candidates_checked=0, candidates_rejected_by_verification=0)
     eligible = sk.n_words >= p.min_words
     sets = _Sets(texts, p.shingle_size)
+    phase("candidates")
     ex_lo, ex_hi = _exact_pairs(sk, eligible, doc, p)
     reps = _representatives(sk, eligible, p)
     nr_lo, nr_hi = _near_pairs(texts, sk, reps, doc, p, sets, out.counters)
     lo, hi = unique_pairs(np.concatenate((ex_lo, nr_lo)), np.concatenate((ex_hi, nr_hi)), len(texts))
+    phase("clusters")
     uf = UnionFind()
     uf.union_all(zip(lo.tolist(), hi.tolist(), strict=True))
     _copies(uf.clusters(), sk, rank, sets, out)
     alive = eligible.copy()
     alive[list(out.copies)] = False
+    phase("containment")
     out.contained = _containment(sk, alive, doc, p, sets)
     out.counters["clusters"] = len(out.clusters)
     out.counters["skipped_below_min_words"] = int((~eligible).sum())

@@ -56,8 +56,10 @@ def segment_hash(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np
     if len(starts) == 0:
         return np.zeros(0, dtype=np.uint64)
     n = len(values)
-    prefix = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum(values * _powers(_BASE, n), dtype=np.uint64, out=prefix[1:])
+    prefix = np.empty(n + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.multiply(values, _powers(_BASE, n), out=prefix[1:])  # casts uint8/uint32 values in the loop
+    np.cumsum(prefix, out=prefix)
     raw = prefix[ends] - prefix[starts]
     return raw * _powers(_BASE_INV, n + 1)[starts]
 
@@ -68,3 +70,35 @@ def segment_hash_scalar(values: list[int]) -> int:
     for j, v in enumerate(values):
         acc = (acc + v * pow(_BASE, j, 1 << 64)) & _M64
     return int(fmix64(np.array([acc], dtype=np.uint64))[0])
+
+
+# MASKS[k] keeps the low k bytes of a little-endian 8-byte load (k = 8: all of them).
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+PAD = 8  # zero bytes `word_hash` needs after the last word, so every 8-byte load stays in bounds
+
+
+def word_hash(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """64-bit hash of each byte run buf[start:end] (no zero byte inside a run; buf ends in PAD zeros).
+
+    Work is per word, not per byte: one unaligned 8-byte load per 8 bytes of word. A word of up
+    to 8 bytes is its own bytes (so distinct short words never collide) and longer ones chain
+    the next 8 bytes in with the finaliser; the result goes through the finaliser once more.
+    """
+    lanes = np.ndarray((len(buf) - PAD + 1,), dtype="<u8", buffer=buf, strides=(1,))
+    lens = ends - starts
+    h = lanes[starts] & _MASKS[np.minimum(lens, 8)]
+    off, long = 8, np.flatnonzero(lens > 8)
+    while len(long):  # rare: only words longer than 8 bytes, 8 more bytes per round
+        chunk = lanes[starts[long] + off] & _MASKS[np.minimum(lens[long] - off, 8)]
+        h[long] = fmix64(h[long]) ^ chunk
+        off += 8
+        long = long[lens[long] > off]
+    return fmix64(h)
+
+
+def word_hash_scalar(word: bytes) -> int:
+    """The same as `word_hash` for one word, in plain Python (for tests)."""
+    h = int.from_bytes(word[:8], "little")
+    for off in range(8, len(word), 8):
+        h = int(fmix64(np.array([h], dtype=np.uint64))[0]) ^ int.from_bytes(word[off:off + 8], "little")
+    return int(fmix64(np.array([h], dtype=np.uint64))[0])

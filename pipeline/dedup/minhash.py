@@ -29,20 +29,28 @@ def shingle_hashes(tokens: Tokens, k: int) -> Tokens:
     """64-bit hashes of each paragraph's word k-grams (one shingle of all words if fewer than k)."""
     if k > len(_POS):
         raise ValueError(f"shingle size {k} > {len(_POS)} is not supported")
-    counts = tokens.counts
-    para = np.repeat(np.arange(len(counts)), counts)
-    pos = np.arange(len(tokens.hashes))
-    end = tokens.offsets[1:][para]
-    first = pos == tokens.offsets[:-1][para]
-    take = (pos + k <= end) | (first & (counts[para] < k))
-    starts, owner = pos[take], para[take]
-    acc = np.zeros(len(starts), dtype=np.uint64)
-    padded = np.concatenate((tokens.hashes, np.zeros(k, dtype=np.uint64)))
-    for t in range(k):
-        idx = starts + t
-        acc += np.where(idx < end[take], padded[idx], np.uint64(0)) * _POS[t]
-    n_sh = np.bincount(owner, minlength=len(counts))
-    return Tokens(fmix64(acc), np.concatenate(([0], np.cumsum(n_sh))).astype(np.int64))
+    h, counts = tokens.hashes, tokens.counts
+    m = len(h)
+    # A value per token position: the window of k tokens starting there, kept where the window
+    # lies inside one paragraph; a paragraph of 1..k-1 words gets its words at its first position.
+    acc = np.zeros(m, dtype=np.uint64)
+    valid = np.zeros(m, dtype=bool)
+    if m >= k:
+        w = m - k + 1
+        for t in range(k):
+            acc[:w] += h[t:t + w] * _POS[t]
+        para = np.repeat(np.arange(len(counts)), counts)
+        valid[:w] = para[:w] == para[k - 1:]
+    short = np.flatnonzero((counts > 0) & (counts < k))
+    if len(short):
+        first = tokens.offsets[short]
+        acc[first] = 0
+        for t in range(k - 1):
+            inside = counts[short] > t
+            acc[first[inside]] += h[first[inside] + t] * _POS[t]
+        valid[first] = True
+    n_sh = np.where(counts >= k, counts - k + 1, (counts > 0).astype(np.int64))
+    return Tokens(fmix64(acc[valid]), np.concatenate(([0], np.cumsum(n_sh))).astype(np.int64))
 
 
 @lru_cache(maxsize=8)
@@ -73,14 +81,16 @@ def _block_ends(offsets: np.ndarray) -> list[int]:
     return ends
 
 
-def signatures(shingles: Tokens, num_perm: int, seed: int) -> np.ndarray:
-    """(n, num_perm) uint32 signatures; a paragraph without shingles gets the empty value 2^32-1."""
+def signatures(shingles: Tokens, num_perm: int, seed: int, out: np.ndarray | None = None) -> np.ndarray:
+    """(n, num_perm) uint32 signatures (into `out` if given); a paragraph without shingles gets
+    the empty value 2^32-1."""
     a, b = permutations(num_perm, seed)
     a, b = a[:, None], b[:, None]
     n = len(shingles.offsets) - 1
-    sig = np.full((n, num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    sig = np.empty((n, num_perm), dtype=np.uint32) if out is None else out
     x = fmix32(to_h32(shingles.hashes))
     counts = np.diff(shingles.offsets)
+    sig[counts == 0] = np.iinfo(np.uint32).max  # every other row is written below
     # Permutations along rows, shingles along columns: the min over a paragraph's shingles is a
     # reduceat along contiguous memory, several times faster than the transposed layout.
     buf = np.empty((num_perm, _BLOCK), dtype=np.uint32)
@@ -94,7 +104,10 @@ def signatures(shingles: Tokens, num_perm: int, seed: int) -> np.ndarray:
             np.multiply(a, x[s0:s1], out=block)
             block += b
             mins = np.minimum.reduceat(block, shingles.offsets[lo:hi][nonempty] - s0, axis=1)
-            sig[lo + nonempty] = mins.T
+            if len(nonempty) == hi - lo:
+                sig[lo:hi] = mins.T
+            else:
+                sig[lo + nonempty] = mins.T
         lo = hi
     return sig
 

@@ -7,6 +7,7 @@ grows with the signatures, not with the text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +18,9 @@ from pipeline.dedup.normalise import tokenise
 
 # Paragraphs per chunk: arrays of a few MB stay in cache and reuse the allocator's memory.
 CHUNK = 1024
-# A shingle is kept for containment search when its hash is 0 mod SAMPLE: the same shingles are
-# sampled in every paragraph, so a contained paragraph's samples all reappear in its container.
+# A shingle is kept for containment search when its hash is 0 mod SAMPLE (a power of two): the
+# same shingles are sampled in every paragraph, so a contained paragraph's samples all reappear
+# in its container.
 SAMPLE = 4
 
 
@@ -29,37 +31,46 @@ class Sketches:
     mh_rows: np.ndarray      # int64: rows with at least minhash_min_words words
     sig: np.ndarray          # (rows, num_perm) uint32; meaningful for mh_rows only
     n_shingles: np.ndarray   # int32 per row
-    sample_hash: np.ndarray  # uint64: sampled shingles of mh_rows ...
-    sample_row: np.ndarray   # int64: ... and the row each belongs to
+    # Sampled shingles of mh_rows, row after row: the high 32 bits of each (a collision between
+    # two distinct shingles only adds a containment candidate, which verification then rejects).
+    sample_hash: np.ndarray  # uint32
+    n_sampled: np.ndarray    # int32 per row: how many of sample_hash belong to it
+
+    @property
+    def sample_row(self) -> np.ndarray:
+        """The row each sampled shingle belongs to (int64, built on demand)."""
+        return np.repeat(np.arange(len(self.n_sampled)), self.n_sampled)
 
 
-def sketch(texts: list[str], shingle_size: int, num_perm: int, seed: int,
-           minhash_min_words: int) -> Sketches:
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in
-                                          ("n_words", "exact", "mh", "nsh", "sh", "sr")}
-    # Filled in place: a list of chunks then a concatenation would hold every signature twice.
-    sig = np.empty((len(texts), num_perm), dtype=np.uint32)
-    for lo in range(0, len(texts), CHUNK):
+def sketch(texts: list[str], shingle_size: int, num_perm: int, seed: int, minhash_min_words: int,
+           tick: Callable[[int], object] | None = None) -> Sketches:
+    """Sketches of every text; `tick(k)` (a progress bar's update) after each chunk of k texts."""
+    n = len(texts)
+    # Filled in place: a list of chunks then a concatenation would hold everything twice.
+    sig = np.empty((n, num_perm), dtype=np.uint32)
+    n_words, n_shingles, n_sampled = (np.zeros(n, dtype=np.int32) for _ in range(3))
+    exact = np.zeros(n, dtype=np.uint64)
+    samples: list[np.ndarray] = []
+    for lo in range(0, n, CHUNK):
         tokens = tokenise(texts[lo:lo + CHUNK])
         counts = tokens.counts
-        parts["n_words"].append(counts.astype(np.int32))
-        parts["exact"].append(fmix64(segment_hash(tokens.hashes, tokens.offsets[:-1], tokens.offsets[1:])))
+        hi = lo + len(counts)
+        n_words[lo:hi] = counts
+        exact[lo:hi] = fmix64(segment_hash(tokens.hashes, tokens.offsets[:-1], tokens.offsets[1:]))
         shingles = shingle_hashes(tokens, shingle_size)
-        parts["nsh"].append(np.diff(shingles.offsets).astype(np.int32))
-        mh = np.flatnonzero(counts >= minhash_min_words)
-        parts["mh"].append(mh + lo)
-        sig[lo:lo + len(counts)] = signatures(shingles, num_perm, seed)
-        owner = np.repeat(np.arange(len(counts)), np.diff(shingles.offsets))
-        keep = ((shingles.hashes % np.uint64(SAMPLE)) == 0) & (counts[owner] >= minhash_min_words)
-        parts["sh"].append(shingles.hashes[keep])
-        parts["sr"].append(owner[keep] + lo)
-    if not texts:
-        z = np.zeros(0, np.int64)
-        return Sketches(z.astype(np.int32), z.astype(np.uint64), z,
-                        np.zeros((0, num_perm), np.uint32), z.astype(np.int32), z.astype(np.uint64), z)
-    cat = {k: np.concatenate(v) for k, v in parts.items()}
-    return Sketches(cat["n_words"], cat["exact"], cat["mh"].astype(np.int64), sig, cat["nsh"],
-                    cat["sh"], cat["sr"].astype(np.int64))
+        n_sh = np.diff(shingles.offsets)
+        n_shingles[lo:hi] = n_sh
+        signatures(shingles, num_perm, seed, out=sig[lo:hi])
+        owner = np.repeat(counts >= minhash_min_words, n_sh)
+        keep = ((shingles.hashes & np.uint64(SAMPLE - 1)) == 0) & owner
+        samples.append((shingles.hashes[keep] >> np.uint64(32)).astype(np.uint32))
+        kept_before = np.concatenate(([0], np.cumsum(keep)))
+        n_sampled[lo:hi] = kept_before[shingles.offsets[1:]] - kept_before[shingles.offsets[:-1]]
+        if tick is not None:
+            tick(hi - lo)
+    mh_rows = np.flatnonzero(n_words >= minhash_min_words)
+    sample_hash = np.concatenate(samples) if samples else np.zeros(0, np.uint32)
+    return Sketches(n_words, exact, mh_rows, sig, n_shingles, sample_hash, n_sampled)
 
 
 def shingle_sets(texts: list[str], shingle_size: int) -> list[frozenset[int]]:

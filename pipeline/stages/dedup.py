@@ -11,7 +11,10 @@ reported in `contained_in`/`containment`, and removed only if params say so.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -33,7 +36,11 @@ CONTAINED_RULE = "contained_paragraph_v1"
 _MARKS = ("status", "stage", "rule_id", "reason", "dup_of", "similarity", "jaccard",
           "contained_in", "containment", "dup_cluster")
 
-__all__ = ["CONTAINED_RULE", "EXACT_RULE", "NEAR_RULE", "jaccard", "normalise", "run", "shingles"]
+# progress(phase, k): the stage entered `phase` ("sketch", "candidates", ...) and, while
+# sketching, k more paragraphs are done. The runner turns it into a progress bar.
+Progress = Callable[[str, int], object]
+
+__all__ = ["CONTAINED_RULE", "EXACT_RULE", "NEAR_RULE", "Progress", "jaccard", "normalise", "run", "shingles"]
 
 
 def shingles(norm: str, k: int) -> frozenset[str]:
@@ -98,42 +105,78 @@ def _contained_marks(dec: Decisions, doc_ids: list[str], idx: list[int], p: Dedu
 
 
 def _clusters_table(dec: Decisions, doc_ids: list[str], idx: list[int]) -> pa.Table:
-    rows = [{"cluster_id": cid, "size": len(members),
-             "n_documents": len({doc_ids[m] for m in members}),
-             "survivor": _key(doc_ids, idx, surv),
-             "members": [_key(doc_ids, idx, m) for m in members],
-             "documents": sorted({doc_ids[m] for m in members})}
-            for cid, (surv, members) in enumerate(dec.clusters)]
-    return pa.Table.from_pylist(rows, schema=schema.DUP_CLUSTERS)
+    cols: dict[str, list] = {name: [] for name in schema.DUP_CLUSTERS.names}
+    for cid, (surv, members) in enumerate(dec.clusters):
+        docs = sorted({doc_ids[m] for m in members})
+        for name, value in (("cluster_id", cid), ("size", len(members)), ("n_documents", len(docs)),
+                            ("survivor", _key(doc_ids, idx, surv)),
+                            ("members", [f"{doc_ids[m]}:{idx[m]}" for m in members]), ("documents", docs)):
+            cols[name].append(value)
+    return pa.table([pa.array(cols[f.name], type=f.type) for f in schema.DUP_CLUSTERS],
+                    schema=schema.DUP_CLUSTERS)
 
 
 def _apply(table: pa.Table, positions: np.ndarray, marks: dict[int, dict[str, Any]]) -> pa.Table:
-    cols = {name: table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
-            for name in _MARKS}
-    for row, mark in marks.items():
-        for name, value in mark.items():
-            cols[name][positions[row]] = value
-    data = {name: table.column(name) if name in table.column_names and name not in _MARKS
-            else pa.array(cols[name], type=schema.PARAGRAPHS.field(name).type)
-            for name in schema.PARAGRAPHS.names}
+    """The paragraphs table with each mark written at its row; unmarked rows keep their values."""
+    n, data = table.num_rows, {}
+    at_row = positions.tolist()
+    items = sorted((at_row[r], m) for r, m in marks.items())  # in table order, as replace_with_mask wants
+    for field_ in schema.PARAGRAPHS:
+        name, typ = field_.name, field_.type
+        if name not in table.column_names:
+            data[name] = pa.nulls(n, typ)
+        elif name not in _MARKS:
+            data[name] = table.column(name)
+        else:
+            data[name] = table.column(name).combine_chunks().cast(typ)
+        at = [(i, m[name]) for i, m in items if name in m] if name in _MARKS else []
+        if at:
+            mask = np.zeros(n, dtype=bool)
+            mask[[i for i, _ in at]] = True
+            values = pa.array([v for _, v in at], type=typ)
+            data[name] = pc.replace_with_mask(data[name], pa.array(mask), values)
     return pa.table(data, schema=schema.PARAGRAPHS)
 
 
-def run(paragraphs: pa.Table, params: DedupParams, documents: pa.Table | None = None) -> StageResult:
-    """Mark copies among kept paragraphs; `documents` (doc_id, date) serves survivor=earliest_date."""
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    # The stage builds hundreds of thousands of small containers (shingle sets, marks) and no
+    # reference cycles; the cyclic collector would rescan them all several times (~10% of the run).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def run(paragraphs: pa.Table, params: DedupParams, documents: pa.Table | None = None,
+        progress: Progress | None = None) -> StageResult:
+    """Mark copies among kept paragraphs; `documents` (doc_id, date) serves survivor=earliest_date.
+    `progress(phase, k)` hears of each phase and of the k kept paragraphs sketched since last."""
+    with _without_cyclic_gc():
+        return _run(paragraphs, params, documents, progress or (lambda phase, k: None))
+
+
+def _run(paragraphs: pa.Table, params: DedupParams, documents: pa.Table | None,
+         progress: Progress) -> StageResult:
     status = paragraphs.column("status").to_numpy(zero_copy_only=False)
     live = np.flatnonzero(status == schema.KEPT)
-    sub = paragraphs.take(pa.array(live)).select(["doc_id", "para_idx", "text"])
-    order = pc.sort_indices(sub, [("doc_id", "ascending"), ("para_idx", "ascending")]).to_numpy()
+    keys = paragraphs.select(["doc_id", "para_idx"]).take(pa.array(live))
+    order = pc.sort_indices(keys, [("doc_id", "ascending"), ("para_idx", "ascending")]).to_numpy()
     positions = live[order]
-    sub = sub.take(pa.array(order))
+    sub = paragraphs.select(["doc_id", "para_idx", "text"]).take(pa.array(positions))  # one copy of the text
     doc_ids, idx, texts = (sub.column(c).to_pylist() for c in ("doc_id", "para_idx", "text"))
     doc = pc.dictionary_encode(sub.column("doc_id")).combine_chunks().indices.to_numpy()
     dates = {} if documents is None else dict(zip(documents.column("doc_id").to_pylist(),
                                                   documents.column("date").to_pylist(), strict=True))
     p = params
-    sk = sketch(texts, p.shingle_size, p.num_perm, p.seed, p.minhash_min_words)
-    dec = decide(texts, doc, sk, _rank(p.survivor, doc_ids, texts, dates), p)
+    sk = sketch(texts, p.shingle_size, p.num_perm, p.seed, p.minhash_min_words,
+                tick=lambda k: progress("sketch", k))
+    dec = decide(texts, doc, sk, _rank(p.survivor, doc_ids, texts, dates), p,
+                 phase=lambda name: progress(name, 0))
+    progress("marks", 0)
     cluster_of = {m: cid for cid, (_, members) in enumerate(dec.clusters) for m in members}
     marks: dict[int, dict[str, Any]] = {r: {"dup_cluster": c} for r, c in cluster_of.items()}
     for row, mark in [*_copy_marks(dec, doc_ids, idx, cluster_of), *_contained_marks(dec, doc_ids, idx, p)]:
