@@ -80,7 +80,8 @@ class StreamWriters:
 
 
 def iter_row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """Yield a file's row groups: writers here put whole documents in each one."""
+    """Yield a file's row groups. Stage writers put whole documents in each one, except dedup's
+    paragraphs (row groups of 64k rows, read by export with the documents in lockstep)."""
     pf = pq.ParquetFile(path)
     for i in range(pf.num_row_groups):
         yield pf.read_row_group(i, columns=columns)

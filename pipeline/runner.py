@@ -199,7 +199,7 @@ def _aligned(docs: Iterator[pa.Table], paras: Iterator[pa.Table]) -> Iterator[tu
             carry = carry.slice(n)
             if carry.num_rows:
                 break
-        yield batch, pa.concat_tables(parts) if parts else pa.Table.from_pylist([], schema=schema.PARAGRAPHS)
+        yield batch, pa.concat_tables(parts) if parts else schema.PARAGRAPHS.empty_table()
     rest = next((t for t in [carry, *paras] if t is not None and t.num_rows), None)
     if rest is not None:
         raise AccountingError(f"paragraphs of {rest.column('doc_id')[0].as_py()!r} come after the last "
@@ -209,10 +209,10 @@ def _aligned(docs: Iterator[pa.Table], paras: Iterator[pa.Table]) -> Iterator[tu
 def run_export(out: Path, params: Params) -> dict[str, Any]:
     ing, ext, ded = stage_dir(out, "ingest"), stage_dir(out, "extract"), stage_dir(out, "dedup")
     _need(ded / "paragraphs.parquet", "dedup")
-    earlier_rejects = pa.concat_tables([pio.read_table(ing / "rejects.parquet"),
-                                        pio.read_table(ext / "rejects.parquet")])
+    ingest_rejects = pio.read_table(ing / "rejects.parquet")
+    earlier_rejects = pa.concat_tables([ingest_rejects, pio.read_table(ext / "rejects.parquet")])
     n_inputs = pio.read_table(ing / "documents.parquet", columns=["doc_id"]).num_rows \
-        + pio.read_table(ing / "rejects.parquet", columns=["doc_id"]).num_rows
+        + ingest_rejects.num_rows
     cols = [c for c in schema.DOCUMENTS.names if c != "extracted_text"]
     n_paragraphs = pio.read_table(ext / "paragraphs.parquet", columns=["para_idx"]).num_rows
     info = export.RunInfo(__version__, params.digest(),

@@ -28,31 +28,38 @@ class DocView:
     def links(self, i: int) -> float | None:
         return self.link_density[i] if i < len(self.link_density) else None
 
+    def tag(self, i: int) -> str | None:
+        return self.tags[i] if i < len(self.tags) else None
+
 
 Heuristic = Callable[[DocView, Sequence[object | None], dict[str, Any]], list[int]]
 
 
 def trailing_teaser_block(doc: DocView, marks: Sequence[object | None],
                           options: dict[str, Any]) -> list[int]:
-    """A run of short headline-like lines closing a document is a related-story list.
-
-    Already-marked lines (site UI after the list) are skipped over. The run must not reach the
-    first paragraph: a document made only of short lines is not an article with a teaser list.
-    """
+    """A run of short headline-like lines closing a document is a related-story list (already
+    marked lines, site UI after the list, are skipped over)."""
     min_lines = int(options.get("min_lines", 3))
     max_words = int(options.get("max_words", 20))
     min_words = int(options.get("min_words", 4))
-    paras = doc.paras
+    return _closing_run(doc, marks, lambda i: _teaser_like(doc.paras[i], min_words, max_words), min_lines)
+
+
+def _closing_run(doc: DocView, marks: Sequence[object | None], accept: Callable[[int], bool],
+                 min_len: int) -> list[int]:
+    """The unmarked paragraphs closing a document that all pass `accept` (marked ones are skipped
+    over), if there are at least `min_len`; none if the run reaches the first paragraph, since a
+    document made only of such lines is not an article followed by a list."""
     run: list[int] = []
-    for i in range(len(paras) - 1, -1, -1):
+    for i in range(len(doc.paras) - 1, -1, -1):
         if marks[i] is not None:
             continue
-        if not _teaser_like(paras[i], min_words, max_words):
+        if not accept(i):
             break
         run.append(i)
     else:
-        return []  # reached the top: nothing but short lines
-    return sorted(run) if len(run) >= min_lines else []
+        return []
+    return sorted(run) if len(run) >= min_len else []
 
 
 def _teaser_like(text: str, min_words: int, max_words: int) -> bool:
@@ -118,20 +125,12 @@ def teaser_card_list(doc: DocView, marks: Sequence[object | None], options: dict
     min_items = int(options.get("min_items", 3))
     low, high = float(options.get("min_density", 0.2)), float(options.get("max_density", 0.8))
     max_words = int(options.get("max_words", 30))
-    run: list[int] = []
-    for i in range(len(doc.paras) - 1, -1, -1):
-        if marks[i] is not None:
-            continue
-        density = doc.links(i) or 0.0
-        tag = doc.tags[i] if i < len(doc.tags) else None
+
+    def card(i: int) -> bool:
         text = doc.paras[i]
-        if tag != "item" or not low <= density < high or len(text.split()) > max_words \
-                or _CITATION.search(text):
-            break
-        run.append(i)
-    else:
-        return []  # a page of nothing but such items is a listing, not an article with a list
-    return sorted(run) if len(run) >= min_items else []
+        return (doc.tag(i) == "item" and low <= (doc.links(i) or 0.0) < high
+                and len(text.split()) <= max_words and not _CITATION.search(text))
+    return _closing_run(doc, marks, card, min_items)
 
 
 REGISTRY: dict[str, Heuristic] = {
