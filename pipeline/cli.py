@@ -111,7 +111,11 @@ def _dispatch(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "engine", "local") == "local" and (
+            getattr(args, "ray_address", None) or getattr(args, "work_dir", None)):
+        parser.error("--ray-address and --work-dir are for --engine ray")  # not silently ignored
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     from pipeline.pool import LOG_FORMAT
 

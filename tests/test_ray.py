@@ -47,12 +47,16 @@ def _assert_same(local: Path, ray_out: Path) -> None:
         assert one[name] == two[name], f"{name} differs between --engine local and --engine ray"
 
 
-def test_ray_engine_writes_the_sample_run_byte_for_byte(local_ray: None, sample_out: Path,
-                                                        tmp_path: Path) -> None:
+def test_ray_stage_commands_write_the_sample_run_byte_for_byte(local_ray: None, sample_out: Path,
+                                                               tmp_path: Path) -> None:
+    """The stage subcommands one by one, as DVC would call them (`run` is tested below)."""
     out = tmp_path / "out"
-    code = cli.main(["-q", "run", str(RAW), "--out", str(out), "--params", str(ROOT / "params.yaml"),
-                     "--engine", "ray", "--workers", "2"])
-    assert code == 0
+    common = ["--out", str(out), "--params", str(ROOT / "params.yaml")]
+    for stage in ("ingest", "extract", "strip"):
+        args = ["-q", stage, *([str(RAW)] if stage == "ingest" else []), *common]
+        assert cli.main([*args, "--engine", "ray", "--workers", "2"]) == 0
+    for stage in ("dedup", "export"):
+        assert cli.main(["-q", stage, *common]) == 0
     _assert_same(sample_out, out)
     assert not (out / "ray-work").exists()  # shards are removed once their stage is done
 
@@ -111,6 +115,14 @@ def test_engine_ray_without_ray_is_a_one_line_error(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [f"ERROR pipeline: {ray_engine.INSTALL_HINT}"]
     assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_ray_options_without_engine_ray_are_refused(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", str(RAW), "--out", str(tmp_path / "out"), "--ray-address", "auto"])
+    assert exit_info.value.code == 2
+    assert "--ray-address and --work-dir are for --engine ray" in capsys.readouterr().err
 
 
 def test_filesystem_takes_paths_and_uris(tmp_path: Path) -> None:
