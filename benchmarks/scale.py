@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.scale [--size 5000] [--html-share 0.1] [--rounds 3]
                                          [--workers 1,2] [--work /tmp/pipeline_scale] [--write]
+                                         [--engines local,ray]
 
 Generates one corpus with benchmarks/load.py's generator (text articles from the development
 sets' gold texts, a share of real HTML pages, planted copies), then, in each round, runs the
@@ -11,6 +12,11 @@ and, per round, the ratio of the time with 1 worker to the time with N, since ro
 shared machine see different loads. Also checks that every worker count wrote the same bytes.
 The load average is printed with each round: the machine is shared.
 `--write` writes the table to benchmarks/results/scale.md.
+
+With `--engines local,ray` (the default) each round also runs the three stages on a local Ray
+(`--engine ray`, one child process per worker count that starts Ray once), checks that they wrote
+the same bytes as the local engine, and prints Ray's throughput, start-up and overhead against the
+local engine in the same round (`--write`: benchmarks/results/scale_ray.md).
 """
 
 from __future__ import annotations
@@ -108,21 +114,111 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=Path("/tmp/pipeline_scale"))
     ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(ROOT)}")
+    ap.add_argument("--engines", default="local,ray", help="local, or local,ray to measure Ray as well")
+    ap.add_argument("--ray-child", nargs=3, metavar=("RAW", "OUT", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.ray_child:
+        return ray_child(Path(args.ray_child[0]), Path(args.ray_child[1]), int(args.ray_child[2]))
+    with_ray = "ray" in args.engines.split(",")
     workers = [int(w) for w in args.workers.split(",")]
     raw = args.work / "raw"
     shutil.rmtree(args.work, ignore_errors=True)
     CorpusMaker(args.seed, args.html_share).write(raw, args.size)
-    rounds = []
+    rounds, ray_rounds = [], []
     for i in range(args.rounds):
         rounds.append(one_round(raw, args.work, workers))
         print(json.dumps({"round": i + 1, **rounds[-1]}), flush=True)
+        if with_ray:
+            ray_rounds.append(ray_round(raw, args.work, workers))
+            print(json.dumps({"round": i + 1, "ray": ray_rounds[-1]}), flush=True)
     n_docs = json.loads((args.work / f"out_w{workers[0]}" / "metrics" / "ingest.json").read_text())
     table = _table(n_docs["ingest"]["inputs"], rounds, workers, args)
     print(table)
     if args.write:
         RESULTS.write_text(table, encoding="utf-8")
+    if with_ray:
+        ray_table = _ray_table(n_docs["ingest"]["inputs"], rounds, ray_rounds, workers, args)
+        print(ray_table)
+        if args.write:
+            RESULTS_RAY.write_text(ray_table, encoding="utf-8")
     shutil.rmtree(args.work, ignore_errors=True)
+
+
+# --- The Ray engine (`--engine ray`), measured in the same rounds as the local engine. ---------------
+
+RESULTS_RAY = ROOT / "benchmarks" / "results" / "scale_ray.md"
+
+
+def ray_child(raw: Path, out: Path, workers: int) -> None:
+    """In a child process: start one local Ray with `workers` CPUs, run the three stages on it as
+    `--engine ray` does, and print the seconds of Ray's start-up and of each stage as JSON."""
+    import logging
+
+    from pipeline import ray_engine, runner
+    from pipeline.params import load_params
+
+    logging.basicConfig(level=logging.WARNING)
+    params = load_params(ROOT / "params.yaml")
+    mapper = ray_engine.RayMapper((out / "ray-work").resolve().as_posix())
+    start = time.perf_counter()
+    with ray_engine.session(None, workers):
+        times = {"ray_start": time.perf_counter() - start}
+        for stage in STAGES:
+            t = time.perf_counter()
+            if stage == "ingest":
+                runner.run_ingest(raw, out, params, workers, mapper)
+            else:
+                getattr(runner, f"run_{stage}")(out, params, workers, mapper)
+            times[stage] = time.perf_counter() - t
+    print(json.dumps(times), flush=True)
+
+
+def ray_round(raw: Path, work: Path, workers: list[int]) -> dict[str, object]:
+    """The three stages on local Ray with each worker count; outputs compared with the local
+    engine's (`one_round` of the same round wrote them under out_w{N})."""
+    load_before = os.getloadavg()[0]
+    times: dict[int, dict[str, float]] = {}
+    identical = True
+    for n in workers:
+        out = work / f"out_ray{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [sys.executable, "-m", "benchmarks.scale", "--ray-child", str(raw), str(out), str(n)]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+        if res.returncode != 0:
+            raise RuntimeError(f"ray --workers {n} failed:\n{res.stderr[-3000:]}")
+        times[n] = json.loads(res.stdout.strip().splitlines()[-1])
+        identical &= _outputs(out) == _outputs(work / f"out_w{n}")
+    return {"times": times, "identical": identical, "load": (load_before, os.getloadavg()[0])}
+
+
+def _ray_table(n_docs: int, local: list[dict], ray: list[dict], workers: list[int],
+               args: argparse.Namespace) -> str:
+    base = workers[0]
+    lines = ["# Scale: the per-document stages on local Ray (`--engine ray`) against the local engine\n",
+             f"`python -m benchmarks.scale --size {args.size} --html-share {args.html_share} "
+             f"--rounds {args.rounds} --workers {','.join(map(str, workers))}` on {os.cpu_count()} cores "
+             f"shared with other jobs; {n_docs:,} input documents. Ray: one child process per worker count "
+             "starts a local Ray with N CPUs, then runs ingest, extract and strip on it (N actors per "
+             "stage). docs/s = input documents / (ingest + extract + strip seconds, Ray start-up "
+             "excluded), median over rounds; overhead = Ray time / local time with the same N in the "
+             "same round.\n",
+             "| workers | local docs/s | Ray docs/s | Ray start-up s | "
+             + " | ".join(f"Ray {s} s" for s in STAGES) + " |", "|---" * (4 + len(STAGES)) + "|"]
+    for n in workers:
+        loc = statistics.median(sum(r["times"][n].values()) for r in local)
+        on_ray = statistics.median(sum(r["times"][n][s] for s in STAGES) for r in ray)
+        cells = [str(n), f"{n_docs / loc:.0f}", f"{n_docs / on_ray:.0f}",
+                 f"{statistics.median(r['times'][n]['ray_start'] for r in ray):.1f}"]
+        cells += [f"{statistics.median(r['times'][n][s] for r in ray):.1f}" for s in STAGES]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for i, (lr, rr) in enumerate(zip(local, ray, strict=True), 1):
+        t = {n: sum(rr["times"][n][s] for s in STAGES) for n in workers}
+        over = ", ".join(f"{n} workers {t[n] / sum(lr['times'][n].values()):.2f}x" for n in workers)
+        scale = ", ".join(f"{base}->{n} workers {t[base] / t[n]:.2f}x" for n in workers[1:])
+        lines.append(f"- round {i}: Ray overhead {over}; Ray {scale}; load average {rr['load'][0]:.1f} "
+                     f"before, {rr['load'][1]:.1f} after; outputs identical to local: {rr['identical']}")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

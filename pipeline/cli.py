@@ -38,6 +38,19 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_workers, default=default_workers(), metavar="N",
                    help="processes for the per-document work (default: all cores, here "
                         f"{default_workers()}); the output is the same for any N")
+    _add_engine(p)
+
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where the per-document stages run: local processes, or Ray (needs the [ray] "
+                        "extra; dedup and export still run locally)")
+    p.add_argument("--ray-address", metavar="ADDR", default=None,
+                   help="with --engine ray: the Ray cluster to join (e.g. ray://head:10001 or auto); "
+                        "default: start a local Ray with --workers CPUs")
+    p.add_argument("--work-dir", metavar="URI", default=None,
+                   help="with --engine ray: where the batch shards go, a path or URI every node can "
+                        "reach (e.g. s3://bucket/run1); default: OUT/ray-work")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +95,12 @@ def _dispatch(args: argparse.Namespace) -> None:
     if args.command in audit.COMMANDS:  # audit commands read a finished run, not params
         return audit.dispatch(args)
     params = _load(args)
-    if args.command == "run":
+    if getattr(args, "engine", "local") == "ray":
+        from pipeline import ray_engine
+
+        ray_engine.run(args.command, args.out, params, args.workers, getattr(args, "raw_dir", None),
+                       args.ray_address, args.work_dir)
+    elif args.command == "run":
         runner.run_all(args.raw_dir, args.out, params, args.workers)
     elif args.command == "ingest":
         runner.run_ingest(args.raw_dir, args.out, params, args.workers)
@@ -93,7 +111,11 @@ def _dispatch(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "engine", "local") == "local" and (
+            getattr(args, "ray_address", None) or getattr(args, "work_dir", None)):
+        parser.error("--ray-address and --work-dir are for --engine ray")  # not silently ignored
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     from pipeline.pool import LOG_FORMAT
 

@@ -15,5 +15,9 @@ class UnsafePathError(ValueError):
     """The raw and output folders overlap, so a run would read back or overwrite its own files."""
 
 
+class MissingExtra(RuntimeError):
+    """An option needs an optional extra that is not installed (e.g. `--engine ray` without Ray)."""
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (ParamsError, RuleError, AccountingError, UnsafePathError,
-                                             FileNotFoundError, UnknownDocument)
+                                             FileNotFoundError, UnknownDocument, MissingExtra)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,9 @@ from pipeline.stages import dedup, export, ingest, strip
 
 log = logging.getLogger(__name__)
 STAGES = ("ingest", "extract", "strip", "dedup", "export")
+# How a per-document stage maps its task over batches, results in input order: `pool.ordered_map`
+# (local processes) or an engine's equivalent (pipeline/ray_engine.py); (task, batches, workers).
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any], int], Iterator[Any]]
 
 
 def stage_dir(out: Path, stage: str) -> Path:
@@ -63,7 +66,8 @@ def _stream_stage(out: Path, stage: str, results: Iterator[StageResult],
     return _merge_counters(parts)
 
 
-def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
+def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
+               map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
     if out.resolve().is_relative_to(raw_dir.resolve()):
@@ -76,7 +80,7 @@ def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> di
         # Files are read (and containers streamed) here; decoding runs in the pool.
         with progress_bar(len(files), "ingest", "file") as bar:
             rows = rawdir.raw_rows(raw_dir, files, refused, params.ingest, bar.update)
-            yield from pool.ordered_map(task, rawdir.batches(rows, params.ingest.batch_size), workers)
+            yield from map_fn(task, rawdir.batches(rows, params.ingest.batch_size), workers)
 
     counters = _stream_stage(out, "ingest", results(),
                              {"documents": schema.DOCUMENTS_RAW, "rejects": schema.REJECTS})
@@ -103,7 +107,8 @@ def _merge_counters(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in total.items()}
 
 
-def run_extract(out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
+def run_extract(out: Path, params: Params, workers: int = 1,
+                map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = _need(stage_dir(out, "ingest") / "documents.parquet", "ingest")
     n_docs = pio.read_table(src, columns=["doc_id"]).num_rows
     task = tasks.ExtractTask(params.extract)
@@ -112,7 +117,7 @@ def run_extract(out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
         # One time-limited extraction worker per process for the whole stage, not one per batch.
         with progress_bar(n_docs, "extract", "doc") as bar:
             try:
-                for res in pool.ordered_map(task, pio.iter_row_groups(src), workers):
+                for res in map_fn(task, pio.iter_row_groups(src), workers):
                     bar.update(res.counters["documents_in"])
                     yield res
             finally:
@@ -125,7 +130,8 @@ def run_extract(out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
     return counters
 
 
-def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int) -> TemplateIndex | None:
+def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int,
+                    map_fn: Mapper) -> TemplateIndex | None:
     """The corpus pass of strip: count short paragraphs per site over every batch.
 
     A document's paragraphs are all in one row group, so per-batch counts of distinct documents
@@ -135,24 +141,25 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
         return None
     task = tasks.LearnTask(strip.sites_of(docs), params.strip)
     counts: Counter = Counter()
-    for part in pool.ordered_map(task, pio.iter_row_groups(paragraphs, columns=["doc_id", "text"]), workers):
+    for part in map_fn(task, pio.iter_row_groups(paragraphs, columns=["doc_id", "text"]), workers):
         counts.update(part)
     kept = {k: n for k, n in counts.items() if n >= params.strip.site_template_min_docs}
     return TemplateIndex(kept, params.strip.site_template_min_docs, params.strip.site_template_max_words)
 
 
-def run_strip(out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
+def run_strip(out: Path, params: Params, workers: int = 1,
+              map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = stage_dir(out, "extract")
     _need(src / "paragraphs.parquet", "extract")
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet",
                           columns=["doc_id", "hostname", "source_path", "source_format", "title"])
-    index = _site_templates(src / "paragraphs.parquet", docs, params, workers)
+    index = _site_templates(src / "paragraphs.parquet", docs, params, workers, map_fn)
     task = tasks.StripTask(rules, docs, params.strip, index)
 
     def results() -> Iterator[StageResult]:
         with progress_bar(docs.num_rows, "strip", "doc") as bar:
-            for res in pool.ordered_map(task, pio.iter_row_groups(src / "paragraphs.parquet"), workers):
+            for res in map_fn(task, pio.iter_row_groups(src / "paragraphs.parquet"), workers):
                 bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
                 yield res
 
