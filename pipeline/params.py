@@ -124,6 +124,9 @@ class DedupParams:
     # Paragraphs with fewer words are not deduplicated at all: short headings and list items
     # ("Services", "Key results") legitimately repeat within a page (measured on the dev sets).
     min_words: int = 4
+    # A pair within one document is a copy only if both paragraphs have at least this many words
+    # (0: off): a questionnaire's repeated questions and short table headers repeat by design.
+    within_document_min_words: int = 9
     # Which pairs count: both, within_document only, or across_documents only.
     scope: str = "both"
     # Which member of a cluster survives: first by (doc_id, para_idx), the member in the document
@@ -148,6 +151,8 @@ class DedupParams:
         _check(1 <= self.shingle_size <= 8, "dedup.shingle_size must be in [1, 8]")
         _check(self.minhash_min_words >= 1, "dedup.minhash_min_words must be >= 1")
         _check(self.min_words >= 1, "dedup.min_words must be >= 1")
+        _check(type(self.within_document_min_words) is int and self.within_document_min_words >= 0,
+               "dedup.within_document_min_words must be an integer >= 0")
         _check(self.scope in DEDUP_SCOPES, f"dedup.scope must be one of {', '.join(DEDUP_SCOPES)}")
         _check(self.survivor in DEDUP_SURVIVORS,
                f"dedup.survivor must be one of {', '.join(DEDUP_SURVIVORS)}")

@@ -53,22 +53,40 @@ def _in_scope(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, scope: str) -> np
     return np.ones(len(lo), dtype=bool)
 
 
+def _copy_pair(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, n_words: np.ndarray,
+               p: DedupParams) -> np.ndarray:
+    """Which pairs may be copies: in scope, and within one document only if both paragraphs have
+    within_document_min_words words (short structural repeats, e.g. a questionnaire's, stay)."""
+    keep = _in_scope(lo, hi, doc, p.scope)
+    if p.within_document_min_words:
+        long = (n_words[lo] >= p.within_document_min_words) & (n_words[hi] >= p.within_document_min_words)
+        keep &= (doc[lo] != doc[hi]) | long
+    return keep
+
+
 def _exact_pairs(sk: Sketches, eligible: np.ndarray, doc: np.ndarray, p: DedupParams):
     rows = np.flatnonzero(eligible)
     lo, hi = group_pairs(sk.exact[rows], rows.astype(np.int64), p.bucket_cap)
-    keep = _in_scope(lo, hi, doc, p.scope)
+    keep = _copy_pair(lo, hi, doc, sk.n_words, p)
     return lo[keep], hi[keep]
 
 
 def _representatives(sk: Sketches, eligible: np.ndarray, p: DedupParams) -> np.ndarray:
     """Indices into sk.mh_rows of the rows that enter LSH: with scope `both`, one per exact key
-    (its copies are already linked); otherwise all, since an exact copy may be out of scope."""
+    (its copies are already linked); otherwise all, since an exact copy may be out of scope.
+    Short copies within one document are not linked (within_document_min_words), so every row of a
+    short key enters LSH on its own."""
     ok = eligible[sk.mh_rows]
     if p.scope != "both":
         return np.flatnonzero(ok)
     idx = np.flatnonzero(ok)
-    _, first = np.unique(sk.exact[sk.mh_rows[idx]], return_index=True)
-    return np.sort(idx[first])
+    rows = sk.mh_rows[idx]
+    group = np.where(sk.n_words[rows] < p.within_document_min_words, rows, -1)
+    order = np.lexsort((idx, group, sk.exact[rows]))  # by key, then group, then row
+    key, grp = sk.exact[rows][order], group[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (key[1:] != key[:-1]) | (grp[1:] != grp[:-1])
+    return np.sort(idx[order[first]])
 
 
 def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
@@ -79,7 +97,7 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
         lo, hi = candidates_datasketch(sk.sig, ids, p.threshold, bands, rows, p.seed, n)
     else:
         lo, hi = candidates_bands(sk.sig, ids, bands, rows, p.bucket_cap, n)
-    keep = _in_scope(lo, hi, doc, p.scope)
+    keep = _copy_pair(lo, hi, doc, sk.n_words, p)
     lo, hi = lo[keep], hi[keep]
     sets.load(np.concatenate((lo, hi)))
     jac = np.array([_jaccard(sets[a], sets[b]) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
