@@ -144,6 +144,9 @@ class DedupParams:
     # A near copy (not an exact one) must carry the same numbers: "20% off with $40" and "20% off
     # with $55" are different facts however similar the words.
     numbers_must_agree: bool = True
+    # Paragraphs per shard of the signing and filter phases: their memory is one shard's texts and
+    # signatures; only the merge holds a few numbers per paragraph of the whole corpus.
+    shard_rows: int = 65536
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, "dedup.threshold must be in (0, 1]")
@@ -158,6 +161,8 @@ class DedupParams:
                f"dedup.survivor must be one of {', '.join(DEDUP_SURVIVORS)}")
         _check(self.backend in DEDUP_BACKENDS, f"dedup.backend must be one of {', '.join(DEDUP_BACKENDS)}")
         _check(self.bucket_cap >= 1, "dedup.bucket_cap must be >= 1")
+        _check(type(self.shard_rows) is int and self.shard_rows >= 1,
+               "dedup.shard_rows must be an integer >= 1")
         _check(0.0 < self.containment_threshold <= 1.0, "dedup.containment_threshold must be in (0, 1]")
         _check((self.lsh_bands is None) == (self.lsh_rows is None),
                "dedup.lsh_bands and dedup.lsh_rows must be set together")
