@@ -124,6 +124,9 @@ class DedupParams:
     # Paragraphs with fewer words are not deduplicated at all: short headings and list items
     # ("Services", "Key results") legitimately repeat within a page (measured on the dev sets).
     min_words: int = 4
+    # A pair within one document is a copy only if both paragraphs have at least this many words
+    # (0: off): a questionnaire's repeated questions and short table headers repeat by design.
+    within_document_min_words: int = 9
     # Which pairs count: both, within_document only, or across_documents only.
     scope: str = "both"
     # Which member of a cluster survives: first by (doc_id, para_idx), the member in the document
@@ -141,6 +144,9 @@ class DedupParams:
     # A near copy (not an exact one) must carry the same numbers: "20% off with $40" and "20% off
     # with $55" are different facts however similar the words.
     numbers_must_agree: bool = True
+    # Paragraphs per shard of the signing and filter phases: their memory is one shard's texts and
+    # signatures; only the merge holds a few numbers per paragraph of the whole corpus.
+    shard_rows: int = 65536
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, "dedup.threshold must be in (0, 1]")
@@ -148,11 +154,15 @@ class DedupParams:
         _check(1 <= self.shingle_size <= 8, "dedup.shingle_size must be in [1, 8]")
         _check(self.minhash_min_words >= 1, "dedup.minhash_min_words must be >= 1")
         _check(self.min_words >= 1, "dedup.min_words must be >= 1")
+        _check(type(self.within_document_min_words) is int and self.within_document_min_words >= 0,
+               "dedup.within_document_min_words must be an integer >= 0")
         _check(self.scope in DEDUP_SCOPES, f"dedup.scope must be one of {', '.join(DEDUP_SCOPES)}")
         _check(self.survivor in DEDUP_SURVIVORS,
                f"dedup.survivor must be one of {', '.join(DEDUP_SURVIVORS)}")
         _check(self.backend in DEDUP_BACKENDS, f"dedup.backend must be one of {', '.join(DEDUP_BACKENDS)}")
         _check(self.bucket_cap >= 1, "dedup.bucket_cap must be >= 1")
+        _check(type(self.shard_rows) is int and self.shard_rows >= 1,
+               "dedup.shard_rows must be an integer >= 1")
         _check(0.0 < self.containment_threshold <= 1.0, "dedup.containment_threshold must be in (0, 1]")
         _check((self.lsh_bands is None) == (self.lsh_rows is None),
                "dedup.lsh_bands and dedup.lsh_rows must be set together")

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import __version__, pool, rawdir, schema, tasks
+from pipeline import __version__, dedup_run, pool, rawdir, schema, tasks
 from pipeline import parquet_io as pio
 from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
@@ -171,22 +171,19 @@ def run_strip(out: Path, params: Params, workers: int = 1,
 
 
 def run_dedup(out: Path, params: Params) -> dict[str, Any]:
-    table = pio.read_table(_need(stage_dir(out, "strip") / "paragraphs.parquet", "strip"))
+    src = _need(stage_dir(out, "strip") / "paragraphs.parquet", "strip")
     docs = pio.read_table(stage_dir(out, "extract") / "documents.parquet", columns=["doc_id", "date"])
-    n_live = pc.sum(pc.equal(table.column("status"), schema.KEPT)).as_py() or 0
+    status = pio.read_table(src, columns=["status"]).column("status")
+    n_live = pc.sum(pc.equal(status, schema.KEPT)).as_py() or 0
     with progress_bar(n_live, "dedup", "para") as bar:
         def progress(phase: str, k: int) -> None:
             bar.set_description(f"dedup: {phase}", refresh=False)
             bar.update(k)
 
-        res = dedup.run(table, params.dedup, docs, progress)
-    # Row groups of 64k paragraphs, so that export streams this file in bounded memory.
-    pio.write_table(res.tables["paragraphs"], stage_dir(out, "dedup") / "paragraphs.parquet",
-                    row_group_size=1 << 16)
-    pio.write_table(res.tables["dup_clusters"], stage_dir(out, "dedup") / "dup_clusters.parquet")
-    _write_metrics(out, "dedup", res.counters)
-    _summary("dedup", res.counters["kept"], res.counters["paragraphs_in"], "paragraphs")
-    return res.counters
+        counters = dedup_run.run(src, stage_dir(out, "dedup"), params.dedup, dedup.dates_of(docs), progress)
+    _write_metrics(out, "dedup", counters)
+    _summary("dedup", counters["kept"], counters["paragraphs_in"], "paragraphs")
+    return counters
 
 
 def _aligned(docs: Iterator[pa.Table], paras: Iterator[pa.Table]) -> Iterator[tuple[pa.Table, pa.Table]]:

@@ -55,7 +55,7 @@ def test_rows_removed_by_strip_are_not_looked_at() -> None:
 
 def test_short_paragraphs_only_match_exactly() -> None:
     out, _ = _run([("a", 0, "They are not people."), ("a", 1, "They are not people!"),
-                   ("a", 2, "They are not humans.")])
+                   ("a", 2, "They are not humans.")], DedupParams(within_document_min_words=0))
     assert out[("a", 1)]["rule_id"] == "exact_duplicate_v1"
     assert out[("a", 2)]["status"] == "kept"
 

@@ -76,19 +76,31 @@ def unique_pairs(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np
     return code // n, code % n
 
 
+def id_bits(ids: np.ndarray) -> int:
+    """Bits of the largest id: band_pairs packs ids into the low bits of the keys."""
+    return max(int(ids.max()).bit_length(), 1) if len(ids) else 1
+
+
+def band_pairs(keys: np.ndarray, ids: np.ndarray, bits: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (lo, hi) of one band: ids whose keys (uint64, one per id, any order) agree.
+
+    The id is packed into the low `bits` bits of its key (a plain sort, no argsort): the key keeps
+    its top 64 - bits bits, and a collision of those only adds a candidate. Pass the same `bits`
+    (id_bits of every id) for every band and every shard, so the candidates do not depend on how
+    the corpus was cut.
+    """
+    low = np.uint64((1 << bits) - 1)
+    packed = (keys & ~low) | ids.astype(np.uint64)
+    packed.sort()
+    return _sorted_group_pairs(packed >> np.uint64(bits), (packed & low).astype(np.int64), cap)
+
+
 def candidates_bands(sig: np.ndarray, ids: np.ndarray, bands: int, rows: int,
                      cap: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs among rows `ids` of `sig` from the numpy band-key group-by."""
     keys = band_keys(sig, bands, rows, ids)
-    # Each band sorts its keys with the id packed into the low bits (a plain sort, no argsort):
-    # the key keeps its top 64 - bits bits, and a collision of those only adds a candidate.
-    bits = max(int(ids.max()).bit_length(), 1) if len(ids) else 1
-    low = np.uint64((1 << bits) - 1)
-    parts = []
-    for j in range(bands):
-        packed = (keys[:, j] & ~low) | ids.astype(np.uint64)
-        packed.sort()
-        parts.append(_sorted_group_pairs(packed >> np.uint64(bits), (packed & low).astype(np.int64), cap))
+    bits = id_bits(ids)
+    parts = [band_pairs(keys[:, j], ids, bits, cap) for j in range(bands)]
     lo = np.concatenate([p[0] for p in parts])
     hi = np.concatenate([p[1] for p in parts])
     return unique_pairs(lo, hi, n)

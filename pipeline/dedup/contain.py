@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.dedup.sketch import Sketches
+from pipeline.dedup.sketch import RowStats
 
 _U32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -84,7 +84,7 @@ def _shared(ix: _Index, h: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np
     return np.bincount(pair[hit], minlength=len(a))
 
 
-def candidates(sk: Sketches, alive: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+def candidates(sk: RowStats, alive: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
     """(small, big): live rows with fewer shingles than a live row holding at least half of
     their sampled shingles."""
     n = len(alive)

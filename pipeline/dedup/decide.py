@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.dedup import contain
-from pipeline.dedup.bands import candidates_bands, candidates_datasketch, group_pairs, unique_pairs
+from pipeline.dedup.bands import group_pairs, unique_pairs
 from pipeline.dedup.normalise import PUNCTUATION
-from pipeline.dedup.sketch import Sketches, shingle_sets
+from pipeline.dedup.sketch import RowStats, shingle_sets, sketch
 from pipeline.dedup.unionfind import UnionFind
 from pipeline.params import DedupParams
 
@@ -31,18 +31,33 @@ class Decisions:
     counters: dict[str, int] = field(default_factory=dict)
 
 
-class _Sets:
-    """Shingle sets built on demand for the rows that need them (candidates only)."""
+# The texts of global rows (sorted, unique), however the driver finds them (a table, shard files).
+TextsOf = Callable[[np.ndarray], list[str]]
+# Near-duplicate candidate pairs (lo, hi) among the given MinHash rows (LSH over their band keys).
+Candidates = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-    def __init__(self, texts: list[str], k: int) -> None:
-        self._texts, self._k, self._sets = texts, k, {}
+
+class _Sets:
+    """Texts and shingle sets fetched on demand for the rows that need them (candidates only)."""
+
+    def __init__(self, texts_of: TextsOf, k: int) -> None:
+        self._texts_of, self._k = texts_of, k
+        self._sets: dict[int, frozenset[int]] = {}
+        self._texts: dict[int, str] = {}
 
     def load(self, rows: np.ndarray) -> None:
         need = [r for r in np.unique(rows).tolist() if r not in self._sets]
-        self._sets.update(zip(need, shingle_sets([self._texts[r] for r in need], self._k), strict=True))
+        if not need:
+            return
+        texts = self._texts_of(np.array(need, dtype=np.int64))
+        self._texts.update(zip(need, texts, strict=True))
+        self._sets.update(zip(need, shingle_sets(texts, self._k), strict=True))
 
     def __getitem__(self, row: int) -> frozenset[int]:
         return self._sets[row]
+
+    def text(self, row: int) -> str:
+        return self._texts[row]
 
 
 def _in_scope(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, scope: str) -> np.ndarray:
@@ -53,33 +68,45 @@ def _in_scope(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, scope: str) -> np
     return np.ones(len(lo), dtype=bool)
 
 
-def _exact_pairs(sk: Sketches, eligible: np.ndarray, doc: np.ndarray, p: DedupParams):
+def _copy_pair(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, n_words: np.ndarray,
+               p: DedupParams) -> np.ndarray:
+    """Which pairs may be copies: in scope, and within one document only if both paragraphs have
+    within_document_min_words words (short structural repeats, e.g. a questionnaire's, stay)."""
+    keep = _in_scope(lo, hi, doc, p.scope)
+    if p.within_document_min_words:
+        long = (n_words[lo] >= p.within_document_min_words) & (n_words[hi] >= p.within_document_min_words)
+        keep &= (doc[lo] != doc[hi]) | long
+    return keep
+
+
+def _exact_pairs(sk: RowStats, eligible: np.ndarray, doc: np.ndarray, p: DedupParams):
     rows = np.flatnonzero(eligible)
     lo, hi = group_pairs(sk.exact[rows], rows.astype(np.int64), p.bucket_cap)
-    keep = _in_scope(lo, hi, doc, p.scope)
+    keep = _copy_pair(lo, hi, doc, sk.n_words, p)
     return lo[keep], hi[keep]
 
 
-def _representatives(sk: Sketches, eligible: np.ndarray, p: DedupParams) -> np.ndarray:
+def _representatives(sk: RowStats, eligible: np.ndarray, p: DedupParams) -> np.ndarray:
     """Indices into sk.mh_rows of the rows that enter LSH: with scope `both`, one per exact key
-    (its copies are already linked); otherwise all, since an exact copy may be out of scope."""
+    (its copies are already linked); otherwise all, since an exact copy may be out of scope.
+    Short copies within one document are not linked (within_document_min_words), so every row of a
+    short key enters LSH on its own."""
     ok = eligible[sk.mh_rows]
     if p.scope != "both":
         return np.flatnonzero(ok)
     idx = np.flatnonzero(ok)
-    _, first = np.unique(sk.exact[sk.mh_rows[idx]], return_index=True)
-    return np.sort(idx[first])
+    rows = sk.mh_rows[idx]
+    group = np.where(sk.n_words[rows] < p.within_document_min_words, rows, -1)
+    order = np.lexsort((idx, group, sk.exact[rows]))  # by key, then group, then row
+    key, grp = sk.exact[rows][order], group[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (key[1:] != key[:-1]) | (grp[1:] != grp[:-1])
+    return np.sort(idx[order[first]])
 
 
-def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
-    ids = sk.mh_rows[reps]
-    bands, rows = p.band_split()
-    n = len(texts)
-    if p.backend == "datasketch":
-        lo, hi = candidates_datasketch(sk.sig, ids, p.threshold, bands, rows, p.seed, n)
-    else:
-        lo, hi = candidates_bands(sk.sig, ids, bands, rows, p.bucket_cap, n)
-    keep = _in_scope(lo, hi, doc, p.scope)
+def _near_pairs(candidates: Candidates, sk: RowStats, reps, doc, p, sets: _Sets, counters):
+    lo, hi = candidates(sk.mh_rows[reps])
+    keep = _copy_pair(lo, hi, doc, sk.n_words, p)
     lo, hi = lo[keep], hi[keep]
     sets.load(np.concatenate((lo, hi)))
     jac = np.array([_jaccard(sets[a], sets[b]) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
@@ -92,7 +119,7 @@ def _near_pairs(texts, sk, reps, doc, p, sets: _Sets, counters):
             a, b = int(lo[i]), int(hi[i])
             for r in (a, b):
                 if r not in numbers:
-                    numbers[r] = _numbers(texts[r])
+                    numbers[r] = _numbers(sets.text(r))
             ok[i] = numbers[a] == numbers[b]
         counters["candidates_rejected_by_numbers"] = verified - int(ok.sum())
     return lo[ok], hi[ok]
@@ -117,7 +144,7 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return inter / union if union else 1.0
 
 
-def _copies(clusters, sk: Sketches, rank: np.ndarray, sets: _Sets, out: Decisions) -> None:
+def _copies(clusters, sk: RowStats, rank: np.ndarray, sets: _Sets, p: DedupParams, out: Decisions) -> None:
     near: list[tuple[int, int]] = []  # (member, survivor) of near copies, verified below in one go
     rank_of = rank.tolist()
     for members in clusters:
@@ -135,12 +162,16 @@ def _copies(clusters, sk: Sketches, rank: np.ndarray, sets: _Sets, out: Decision
         return
     m_rows, s_rows = (np.array(c, dtype=np.int64) for c in zip(*near, strict=True))
     sets.load(np.concatenate((m_rows, s_rows)))
-    sims = (sk.sig[m_rows] == sk.sig[s_rows]).mean(axis=1)
+    # Signatures are not kept past their shard: rebuilt here for these rows only (same values).
+    both = np.unique(np.concatenate((m_rows, s_rows)))
+    sig = sketch([sets.text(r) for r in both.tolist()], p.shingle_size, p.num_perm, p.seed,
+                 p.minhash_min_words).sig
+    sims = (sig[np.searchsorted(both, m_rows)] == sig[np.searchsorted(both, s_rows)]).mean(axis=1)
     for (m, survivor), sim in zip(near, sims.tolist(), strict=True):
         out.copies[m] = (survivor, False, sim, _jaccard(sets[m], sets[survivor]))
 
 
-def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParams, sets: _Sets):
+def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParams, sets: _Sets):
     """row -> (container, score) for rows whose shingles lie mostly inside a longer live row."""
     small, big = contain.candidates(sk, alive, p.bucket_cap)
     ok = _in_scope(small, big, doc, p.scope)
@@ -156,24 +187,29 @@ def _containment(sk: Sketches, alive: np.ndarray, doc: np.ndarray, p: DedupParam
     return best
 
 
-def decide(texts: list[str], doc: np.ndarray, sk: Sketches, rank: np.ndarray, p: DedupParams,
-           phase: Callable[[str], object] | None = None) -> Decisions:
+def decide(sk: RowStats, doc: np.ndarray, rank: np.ndarray, p: DedupParams, candidates: Candidates,
+           texts_of: TextsOf, phase: Callable[[str], object] | None = None) -> Decisions:
     """Every decision for the live rows: copies with their survivor, clusters, containment.
+
+    The merge phase: it holds the pairs and a few numbers per row (`sk`), asks `candidates` for
+    the LSH pairs and `texts_of` for the texts of the rows in pairs only (three batches: near
+    candidates, near copies and their survivors, containment candidates).
     `phase(name)` hears of each step as it starts (for a progress bar)."""
     phase = phase or (lambda name: None)
     out = Decisions()
     out.counters.update(candidates_checked=0, candidates_rejected_by_verification=0)
+    n = len(sk.n_words)
     eligible = sk.n_words >= p.min_words
-    sets = _Sets(texts, p.shingle_size)
+    sets = _Sets(texts_of, p.shingle_size)
     phase("candidates")
     ex_lo, ex_hi = _exact_pairs(sk, eligible, doc, p)
     reps = _representatives(sk, eligible, p)
-    nr_lo, nr_hi = _near_pairs(texts, sk, reps, doc, p, sets, out.counters)
-    lo, hi = unique_pairs(np.concatenate((ex_lo, nr_lo)), np.concatenate((ex_hi, nr_hi)), len(texts))
+    nr_lo, nr_hi = _near_pairs(candidates, sk, reps, doc, p, sets, out.counters)
+    lo, hi = unique_pairs(np.concatenate((ex_lo, nr_lo)), np.concatenate((ex_hi, nr_hi)), n)
     phase("clusters")
     uf = UnionFind()
     uf.union_all(zip(lo.tolist(), hi.tolist(), strict=True))
-    _copies(uf.clusters(), sk, rank, sets, out)
+    _copies(uf.clusters(), sk, rank, sets, p, out)
     alive = eligible.copy()
     alive[list(out.copies)] = False
     phase("containment")

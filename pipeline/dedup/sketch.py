@@ -42,6 +42,24 @@ class Sketches:
         return np.repeat(np.arange(len(self.n_sampled)), self.n_sampled)
 
 
+@dataclass(frozen=True)
+class RowStats:
+    """The small per-row values of every live row that the corpus-wide decisions need (no
+    signatures: those stay with their shard). Rows are global, in (doc_id, para_idx) order."""
+
+    n_words: np.ndarray      # int32
+    exact: np.ndarray        # uint64
+    mh_rows: np.ndarray      # int64: rows with at least minhash_min_words words
+    n_shingles: np.ndarray   # int32
+    n_chars: np.ndarray      # int64: text length (survivor=longest_document)
+    sample_hash: np.ndarray  # uint32, row after row, as in Sketches
+    n_sampled: np.ndarray    # int32
+
+    @property
+    def sample_row(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.n_sampled)), self.n_sampled)
+
+
 def sketch(texts: list[str], shingle_size: int, num_perm: int, seed: int, minhash_min_words: int,
            tick: Callable[[int], object] | None = None) -> Sketches:
     """Sketches of every text; `tick(k)` (a progress bar's update) after each chunk of k texts."""

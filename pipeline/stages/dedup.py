@@ -15,6 +15,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import schema
-from pipeline.dedup.decide import Decisions, decide
+from pipeline.dedup import plan
+from pipeline.dedup.decide import Decisions
 from pipeline.dedup.minhash import shingle_hashes
 from pipeline.dedup.normalise import normalise, tokenise
-from pipeline.dedup.sketch import sketch
+from pipeline.dedup.plan import Decided
 from pipeline.params import DedupParams
 from pipeline.result import StageResult
 
@@ -59,23 +61,6 @@ def shingle_set(text: str, k: int) -> frozenset[int]:
     """64-bit shingle hashes of one paragraph, as the stage compares them."""
     sh = shingle_hashes(tokenise([text]), k)
     return frozenset(sh.hashes.tolist())
-
-
-def _rank(policy: str, doc_ids: list[str], texts: list[str],
-          dates: dict[str, str | None]) -> np.ndarray:
-    """Survivor rank of each live row (lower survives; ties go to the earliest row)."""
-    n = len(doc_ids)
-    if policy == "first":
-        return np.zeros(n, dtype=np.int64)
-    if policy == "longest_document":
-        size: Counter = Counter()
-        for d, t in zip(doc_ids, texts, strict=True):
-            size[d] += len(t)
-        return np.array([-size[d] for d in doc_ids], dtype=np.int64)
-    # earliest_date: ISO dates sort as strings; a document without a date comes last.
-    order = sorted({dates.get(d) or "~" for d in doc_ids})
-    pos = {v: i for i, v in enumerate(order)}
-    return np.array([pos[dates.get(d) or "~"] for d in doc_ids], dtype=np.int64)
 
 
 def _key(doc_ids: list[str], idx: list[int], row: int) -> str:
@@ -116,11 +101,34 @@ def _clusters_table(dec: Decisions, doc_ids: list[str], idx: list[int]) -> pa.Ta
                     schema=schema.DUP_CLUSTERS)
 
 
-def _apply(table: pa.Table, positions: np.ndarray, marks: dict[int, dict[str, Any]]) -> pa.Table:
-    """The paragraphs table with each mark written at its row; unmarked rows keep their values."""
+@dataclass(frozen=True)
+class Marks:
+    """What the filter phase writes: a mark (column -> value) per marked row, by input position."""
+
+    by_row: dict[int, dict[str, Any]]
+    rows: np.ndarray       # int64: the marked rows, by ascending position
+    positions: np.ndarray  # int64: their positions in the input, ascending
+
+
+def marks_of(decided: Decided, p: DedupParams) -> Marks:
+    dec, ix = decided.decisions, decided.index
+    cluster_of = {m: cid for cid, (_, members) in enumerate(dec.clusters) for m in members}
+    by_row: dict[int, dict[str, Any]] = {r: {"dup_cluster": c} for r, c in cluster_of.items()}
+    for row, mark in [*_copy_marks(dec, ix.doc_ids, ix.para_idx, cluster_of),
+                      *_contained_marks(dec, ix.doc_ids, ix.para_idx, p)]:
+        by_row.setdefault(row, {}).update(mark)
+    rows = np.array(sorted(by_row), dtype=np.int64)
+    order = np.argsort(ix.positions[rows], kind="stable")
+    return Marks(by_row, rows[order], ix.positions[rows][order])
+
+
+def filter_shard(table: pa.Table, start: int, marks: Marks) -> pa.Table:
+    """The filter phase on one shard (input rows start .. start + n): each mark written at its row,
+    unmarked rows keep their values; the paragraphs schema, whatever columns came in."""
+    lo, hi = np.searchsorted(marks.positions, [start, start + table.num_rows])
+    items = [(pos - start, marks.by_row[r]) for pos, r in
+             zip(marks.positions[lo:hi].tolist(), marks.rows[lo:hi].tolist(), strict=True)]
     n, data = table.num_rows, {}
-    at_row = positions.tolist()
-    items = sorted((at_row[r], m) for r, m in marks.items())  # in table order, as replace_with_mask wants
     for field_ in schema.PARAGRAPHS:
         name, typ = field_.name, field_.type
         if name not in table.column_names:
@@ -138,8 +146,12 @@ def _apply(table: pa.Table, positions: np.ndarray, marks: dict[int, dict[str, An
     return pa.table(data, schema=schema.PARAGRAPHS)
 
 
+def clusters_table(decided: Decided) -> pa.Table:
+    return _clusters_table(decided.decisions, decided.index.doc_ids, decided.index.para_idx)
+
+
 @contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
+def without_cyclic_gc() -> Iterator[None]:
     # The stage builds hundreds of thousands of small containers (shingle sets, marks) and no
     # reference cycles; the cyclic collector would rescan them all several times (~10% of the run).
     enabled = gc.isenabled()
@@ -154,46 +166,36 @@ def _without_cyclic_gc() -> Iterator[None]:
 def run(paragraphs: pa.Table, params: DedupParams, documents: pa.Table | None = None,
         progress: Progress | None = None) -> StageResult:
     """Mark copies among kept paragraphs; `documents` (doc_id, date) serves survivor=earliest_date.
-    `progress(phase, k)` hears of each phase and of the k kept paragraphs sketched since last."""
-    with _without_cyclic_gc():
-        return _run(paragraphs, params, documents, progress or (lambda phase, k: None))
-
-
-def _run(paragraphs: pa.Table, params: DedupParams, documents: pa.Table | None,
-         progress: Progress) -> StageResult:
-    status = paragraphs.column("status").to_numpy(zero_copy_only=False)
-    live = np.flatnonzero(status == schema.KEPT)
-    keys = paragraphs.select(["doc_id", "para_idx"]).take(pa.array(live))
-    order = pc.sort_indices(keys, [("doc_id", "ascending"), ("para_idx", "ascending")]).to_numpy()
-    positions = live[order]
-    sub = paragraphs.select(["doc_id", "para_idx", "text"]).take(pa.array(positions))  # one copy of the text
-    doc_ids, idx, texts = (sub.column(c).to_pylist() for c in ("doc_id", "para_idx", "text"))
-    doc = pc.dictionary_encode(sub.column("doc_id")).combine_chunks().indices.to_numpy()
-    dates = {} if documents is None else dict(zip(documents.column("doc_id").to_pylist(),
-                                                  documents.column("date").to_pylist(), strict=True))
-    p = params
-    sk = sketch(texts, p.shingle_size, p.num_perm, p.seed, p.minhash_min_words,
-                tick=lambda k: progress("sketch", k))
-    dec = decide(texts, doc, sk, _rank(p.survivor, doc_ids, texts, dates), p,
-                 phase=lambda name: progress(name, 0))
-    progress("marks", 0)
-    cluster_of = {m: cid for cid, (_, members) in enumerate(dec.clusters) for m in members}
-    marks: dict[int, dict[str, Any]] = {r: {"dup_cluster": c} for r, c in cluster_of.items()}
-    for row, mark in [*_copy_marks(dec, doc_ids, idx, cluster_of), *_contained_marks(dec, doc_ids, idx, p)]:
-        marks.setdefault(row, {}).update(mark)
-    out = _apply(paragraphs, positions, marks)
-    removed_rows = sorted(r for r, m in marks.items() if m.get("stage") == STAGE)
+    `progress(phase, k)` hears of each phase and of the k kept paragraphs sketched since last.
+    The same phases as the sharded entry point (`pipeline.dedup_run`), over the table in memory."""
+    progress = progress or (lambda phase, k: None)
+    with without_cyclic_gc():
+        source = plan.TableSource(paragraphs, params.shard_rows)
+        decided = plan.decide_corpus(source, plan.MemoryStore(), params, dates_of(documents), progress)
+        progress("marks", 0)
+        marks = marks_of(decided, params)
+        parts = [filter_shard(shard, start, marks) for start, shard in source.shards()]
+        out = pa.concat_tables(parts) if parts else schema.PARAGRAPHS.empty_table()
     mask = pc.fill_null(pc.equal(out.column("stage"), STAGE), False)
-    return StageResult({"paragraphs": out, "dup_clusters": _clusters_table(dec, doc_ids, idx)},
-                       out.filter(mask), _counters(len(live), removed_rows, marks, doc_ids, dec))
+    return StageResult({"paragraphs": out, "dup_clusters": clusters_table(decided)}, out.filter(mask),
+                       counters(decided, marks))
 
 
-def _counters(n_live: int, removed: list[int], marks: dict[int, dict[str, Any]], doc_ids: list[str],
-              dec: Decisions) -> dict[str, Any]:
-    within = sum(1 for r in removed if "within the document" in marks[r]["reason"])
+def dates_of(documents: pa.Table | None) -> dict[str, str | None]:
+    if documents is None:
+        return {}
+    return dict(zip(documents.column("doc_id").to_pylist(), documents.column("date").to_pylist(),
+                    strict=True))
+
+
+def counters(decided: Decided, marks: Marks) -> dict[str, Any]:
+    dec, by_row = decided.decisions, marks.by_row
+    removed = [r for r, m in by_row.items() if m.get("stage") == STAGE]
+    n_live = decided.index.n_rows
+    within = sum(1 for r in removed if "within the document" in by_row[r]["reason"])
     return {
         "paragraphs_in": n_live, "removed": len(removed), "kept": n_live - len(removed),
-        "removed_by_rule": dict(sorted(Counter(marks[r]["rule_id"] for r in removed).items())),
+        "removed_by_rule": dict(sorted(Counter(by_row[r]["rule_id"] for r in removed).items())),
         "removed_within_document": within, "removed_across_documents": len(removed) - within,
         "contained_reported": len(dec.contained), **dec.counters,
     }

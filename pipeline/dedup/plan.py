@@ -1,0 +1,149 @@
+"""The driver of sharded dedup: runs the pure phases (`pipeline.dedup.phases`) over shards.
+
+One implementation for every caller: where the shards come from (`Source`: an in-memory table,
+or the strip output read shard by shard) and where band keys wait between phases (`KeyStore`:
+memory, or files) are the only differences. Peak memory outside the merge is one shard's texts
+and signatures, or one band's keys (8 bytes per MinHash row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.dedup.bands import band_pairs, candidates_datasketch, id_bits, unique_pairs
+from pipeline.dedup.decide import Decisions, decide
+from pipeline.dedup.phases import RowIndex, Signed, gather, index_rows, rank, sign
+from pipeline.dedup.sketch import RowStats
+from pipeline.params import DedupParams
+
+KEY_COLUMNS = ["doc_id", "para_idx", "status"]
+Progress = Callable[[str, int], object]
+
+
+class Source(Protocol):
+    def keys(self) -> pa.Table:
+        """doc_id, para_idx, status of every paragraph, in input order."""
+
+    def shards(self, columns: list[str] | None = None) -> Iterator[tuple[int, pa.Table]]:
+        """(position of its first row, shard) for consecutive shards covering the input."""
+
+    def texts(self, positions: np.ndarray) -> list[str]:
+        """The text at each of `positions` (ascending)."""
+
+
+class KeyStore(Protocol):
+    def put(self, shard: int, mh_rows: np.ndarray, keys: np.ndarray) -> None:
+        """One shard's MinHash rows and their band keys, (bands, rows) uint64."""
+
+    def band(self, j: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(mh_rows, keys of band j) of each shard."""
+
+
+class TableSource:
+    """A paragraphs table in memory, cut into shards of `shard_rows`."""
+
+    def __init__(self, table: pa.Table, shard_rows: int) -> None:
+        self._table, self._shard_rows = table, shard_rows
+
+    def keys(self) -> pa.Table:
+        return self._table.select(KEY_COLUMNS)
+
+    def shards(self, columns: list[str] | None = None) -> Iterator[tuple[int, pa.Table]]:
+        table = self._table if columns is None else self._table.select(columns)
+        for start in range(0, table.num_rows, self._shard_rows):
+            yield start, table.slice(start, self._shard_rows)
+
+    def texts(self, positions: np.ndarray) -> list[str]:
+        return self._table.column("text").take(pa.array(positions)).to_pylist()
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def put(self, shard: int, mh_rows: np.ndarray, keys: np.ndarray) -> None:
+        self._parts.append((mh_rows, keys))
+
+    def band(self, j: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for mh_rows, keys in self._parts:
+            yield mh_rows, keys[j]
+
+
+@dataclass(frozen=True)
+class Decided:
+    index: RowIndex
+    stats: RowStats
+    decisions: Decisions
+
+
+def _sign_shards(source: Source, ix: RowIndex, store: KeyStore, p: DedupParams,
+                 progress: Progress) -> list[Signed]:
+    """Phase 2 over every shard; band keys go to the store, the rest (small) is returned."""
+    parts = []
+    for i, (start, shard) in enumerate(source.shards(["text"])):
+        rows = ix.row_at[start:start + shard.num_rows]
+        live = np.flatnonzero(rows >= 0)
+        signed = sign(shard.column("text").take(pa.array(live)).to_pylist(), rows[live], p)
+        store.put(i, signed.mh_rows, signed.keys)
+        parts.append(replace(signed, keys=np.zeros((0, 0), np.uint64)))
+        progress("sketch", len(live))
+    return parts
+
+
+def _candidates(store: KeyStore, p: DedupParams, n: int) -> Callable[[np.ndarray], tuple]:
+    """LSH candidates among given rows, one band at a time over every shard's keys."""
+    def candidates(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        wanted = np.zeros(n, dtype=bool)
+        wanted[ids] = True
+        bits, los, his = id_bits(ids), [], []
+        for j in range(p.band_split()[0]):
+            got = [(rows[wanted[rows]], keys[wanted[rows]]) for rows, keys in store.band(j)]
+            rows = np.concatenate([g[0] for g in got]) if got else np.zeros(0, np.int64)
+            keys = np.concatenate([g[1] for g in got]) if got else np.zeros(0, np.uint64)
+            lo, hi = band_pairs(keys, rows, bits, p.bucket_cap)
+            los.append(lo)
+            his.append(hi)
+        if not los:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return unique_pairs(np.concatenate(los), np.concatenate(his), n)
+    return candidates
+
+
+def _candidates_datasketch(parts: list[Signed], p: DedupParams, n: int) -> Callable[[np.ndarray], tuple]:
+    # The comparison backend holds every signature, as datasketch's MinHashLSH would.
+    sig = np.zeros((n, p.num_perm), dtype=np.uint32)
+    for part in parts:
+        sig[part.mh_rows] = part.sig
+    bands, rows = p.band_split()
+    return lambda ids: candidates_datasketch(sig, ids, p.threshold, bands, rows, p.seed, n)
+
+
+def decide_corpus(source: Source, store: KeyStore, p: DedupParams, dates: dict[str, str | None],
+                  progress: Progress) -> Decided:
+    """Index, sign every shard, then the merge: every decision for the live rows of `source`."""
+    ix = index_rows(source.keys())
+    parts = _sign_shards(source, ix, store, p, progress)
+    stats = gather(parts, ix.n_rows)
+    if p.backend == "datasketch":
+        candidates = _candidates_datasketch(parts, p, ix.n_rows)
+    else:
+        candidates = _candidates(store, p, ix.n_rows)
+    del parts
+
+    def texts_of(rows: np.ndarray) -> list[str]:
+        pos = ix.positions[rows]
+        order = np.argsort(pos, kind="stable")
+        texts = source.texts(pos[order])
+        out: list[str] = [""] * len(rows)
+        for i, t in zip(order.tolist(), texts, strict=True):
+            out[i] = t
+        return out
+
+    ranks = rank(p.survivor, ix.doc, ix.doc_ids, stats.n_chars, dates)
+    dec = decide(stats, ix.doc, ranks, p, candidates, texts_of, phase=lambda name: progress(name, 0))
+    return Decided(ix, stats, dec)
