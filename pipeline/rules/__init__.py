@@ -22,6 +22,11 @@ class RuleError(ValueError):
     """A rule file is malformed; the message names the file and the rule id."""
 
 
+def exact_key(text: str) -> str:
+    """What `exact` rules compare: spaces collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -56,12 +61,19 @@ class Rule:
     def in_position(self, index: int, count: int) -> bool:
         return self.max_from_end is None or count - index <= self.max_from_end
 
-    def matches(self, text: str) -> bool:
-        """Line matchers only; structural heuristics see the whole document instead."""
-        if self.max_words is not None and len(text.split()) > self.max_words:
-            return False
+    def matches(self, text: str, n_words: int | None = None, folded: str | None = None) -> bool:
+        """Line matchers only; structural heuristics see the whole document instead.
+
+        `n_words` (`len(text.split())`) and `folded` (`exact_key(text)`) may be given by a caller
+        that tries many rules on one line, so that they are computed once, not once per rule.
+        """
+        if self.max_words is not None:
+            if n_words is None:
+                n_words = len(text.split())
+            if n_words > self.max_words:
+                return False
         if self.match == "exact":
-            return " ".join(text.split()).casefold() in self.exact
+            return (folded if folded is not None else exact_key(text)) in self.exact
         if self.compiled is not None:
             return self.compiled.search(text) is not None
         return False
@@ -126,7 +138,7 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
                  where, f"{key} must be a positive integer")
     return Rule(id=rid, kind=kind, reason=raw["reason"], match=match, action=action,
                 pattern=raw.get("pattern"),
-                exact=tuple(" ".join(s.split()).casefold() for s in raw.get("exact", [])),
+                exact=tuple(exact_key(s) for s in raw.get("exact", [])),
                 heuristic=raw.get("heuristic"), options=dict(raw.get("options") or {}),
                 max_words=raw.get("max_words"), max_from_end=raw.get("max_from_end"),
                 hosts=tuple(h.lower() for h in raw.get("hosts", [])),

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from pipeline import schema
 from pipeline.params import StripParams
 from pipeline.result import StageResult
-from pipeline.rules import Rule, RuleSet, heuristics, templates
+from pipeline.rules import Rule, RuleSet, exact_key, heuristics, templates
 from pipeline.rules.templates import TemplateIndex
 
 STAGE = "strip"
@@ -95,16 +95,25 @@ def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | 
             marks[i] = _template_rule(site, n)
 
 
+def _line_marks(paras: Sequence[str], line_rules: Sequence[Rule]) -> list[Rule | None]:
+    """The first line rule matching each paragraph; its word count and exact-match key are
+    computed once per paragraph, not once per rule (56 rules, most with a word limit)."""
+    n = len(paras)
+    own: list[Rule | None] = []
+    for i, text in enumerate(paras):
+        n_words, folded = len(text.split()), exact_key(text)
+        own.append(next((r for r in line_rules
+                         if r.in_position(i, n) and r.matches(text, n_words, folded)), None))
+    return own
+
+
 def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   guard_fraction: float, site: str | None = None,
                   index: TemplateIndex | None = None,
                   view: heuristics.DocView | None = None, fmt: str | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     view = view or heuristics.DocView(paras)
-    line_rules = [r for r in rules.line_rules if r.applies_to(hostname, fmt)]
-    n = len(paras)
-    own = [next((r for r in line_rules if r.in_position(i, n) and r.matches(text)), None)
-           for i, text in enumerate(paras)]
+    own = _line_marks(paras, [r for r in rules.line_rules if r.applies_to(hostname, fmt)])
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index)
     for rule in rules.structural_rules:
