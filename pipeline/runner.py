@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import __version__, pool, rawdir, schema, tasks
+from pipeline import __version__, pool, rawdir, schema, tasks, timing
 from pipeline import parquet_io as pio
 from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
@@ -242,7 +242,22 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
 def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[str, dict[str, Any]]:
     """Every stage in order, through the same entry points the DVC stages call; `workers`
     processes for the per-document stages (ingest, extract, strip)."""
-    return {"ingest": run_ingest(raw_dir, out, params, workers),
-            "extract": run_extract(out, params, workers),
-            "strip": run_strip(out, params, workers), "dedup": run_dedup(out, params),
-            "export": run_export(out, params)}
+    return run_all_timed(raw_dir, out, params, workers)[0]
+
+
+def run_all_timed(raw_dir: Path, out: Path, params: Params,
+                  workers: int = 1) -> tuple[dict[str, dict[str, Any]], list[timing.StageTime]]:
+    """`run_all`, also returning each stage's time; the table of them ends the run's log."""
+    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers),
+             "extract": lambda: run_extract(out, params, workers),
+             "strip": lambda: run_strip(out, params, workers),
+             "dedup": lambda: run_dedup(out, params),
+             "export": lambda: run_export(out, params)}
+    results: dict[str, dict[str, Any]] = {}
+    times: list[timing.StageTime] = []
+    for stage, step in steps.items():
+        results[stage], took = timing.timed(stage, step)
+        times.append(took)
+    log.info("time per stage (wall clock, %d worker%s):\n%s", workers, "" if workers == 1 else "s",
+             timing.table(times))
+    return results, times
