@@ -4,10 +4,14 @@ Batches are cut the same way whatever the number of workers, and their results a
 the order the batches were read, so `--workers 4` writes the same bytes as `--workers 1`. At most
 two batches per worker are in flight, so memory stays at a few batches whatever the corpus size.
 
-Workers are spawned, not forked: the parent holds Arrow's thread pools and open Parquet writers,
-which a fork would copy mid-flight. A task object (the stage's params, rules, shared lookups) is
-sent once to each worker when it starts, not with every batch. A worker that loses its parent
-(the run is killed) is killed by the kernel, so no orphan keeps running.
+Workers are not forked from this process: it holds Arrow's thread pools and open Parquet writers,
+which a fork would copy mid-flight. They are forked from a fork server instead, a fresh
+interpreter started once per run that has imported the stage code and trafilatura and nothing
+else; spawning each worker as a new interpreter made every worker of every stage import them
+again (about a second of CPU each, the main start-up cost of a pool). A task object (the stage's
+params, rules, shared lookups) is sent once to each worker when it starts, not with every batch.
+A worker that loses its parent (the run is killed) is killed by the kernel, so no orphan keeps
+running: the fork server exits when the run does, and its workers die with it.
 """
 
 from __future__ import annotations
@@ -17,14 +21,19 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
+import select
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-_CTX = mp.get_context("spawn")
+_CTX = mp.get_context("forkserver")
+# Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
+# lxml, rules) and trafilatura, which extract imports lazily and which is most of a worker's start.
+_PRELOAD = ("pipeline.tasks", "trafilatura")
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _PR_SET_PDEATHSIG = 1
 # The task a pool worker runs, installed once by its initializer. Per-process worker state, set
@@ -48,13 +57,35 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _install(task: Callable[[Any], Any], log_level: int, parent_pid: int) -> None:
+def _install(task: Callable[[Any], Any], log_level: int, run_pid: int) -> None:
     global _TASK
-    die_with_parent(parent_pid)
+    die_with_parent(os.getppid())  # the fork server
+    _end_with(run_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # A spawned worker starts with no logging set up: log as the parent does (-q, -v).
     logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
     _TASK = task
+
+
+def _end_with(run_pid: int) -> None:
+    """End this worker when the run ends, killed or not.
+
+    The kernel can only tie a process to its parent, here the fork server, and the fork server
+    waits for its workers before it exits; so a thread waits on the run's pidfd instead (it costs
+    nothing while it waits). Without pidfds (not Linux) this is best effort, as before.
+    """
+    try:
+        fd = os.pidfd_open(run_pid)
+    except ProcessLookupError:  # the run ended before this worker got going
+        os._exit(1)
+    except (AttributeError, OSError):
+        return
+
+    def wait() -> None:
+        select.select([fd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait, name="end-with-run", daemon=True).start()
 
 
 def _call(item: Any) -> Any:
@@ -73,6 +104,7 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) 
         yield from map(task, itertools.chain(head, items))
         return
     items = itertools.chain(head, items)
+    _CTX.set_forkserver_preload(list(_PRELOAD))  # read when the server starts (the first pool)
     pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
                                initargs=(task, logging.getLogger().getEffectiveLevel(), os.getpid()))
     pending: deque[Future] = deque()

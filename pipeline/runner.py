@@ -23,7 +23,7 @@ from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult
-from pipeline.rules import load_rules
+from pipeline.rules import load_rules, rules_digest
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import dedup, export, ingest, strip
 
@@ -216,7 +216,7 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
     cols = [c for c in schema.DOCUMENTS.names if c != "extracted_text"]
     n_paragraphs = pio.read_table(ext / "paragraphs.parquet", columns=["para_idx"]).num_rows
     info = export.RunInfo(__version__, params.digest(),
-                          load_rules(disabled=params.strip.disabled_rules).digest, n_inputs, n_paragraphs)
+                          rules_digest(), n_inputs, n_paragraphs)
     ledger, emptied = export.Ledger(info), [earlier_rejects.cast(schema.REJECTS)]
     outputs = {"articles": schema.ARTICLES, "paragraphs": schema.PARAGRAPHS}
     # Streamed batch by batch; nothing is renamed into place unless the ledger closes cleanly.

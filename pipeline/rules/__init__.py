@@ -148,14 +148,8 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
 
 def load_rules(directory: Path = RULES_DIR, disabled: tuple[str, ...] = ()) -> RuleSet:
     """Every `*.yaml` in `directory`, sorted by file name, rules in file order (first match wins)."""
-    files = sorted(Path(directory).glob("*.yaml"))
-    if not files:
-        raise RuleError(f"no rule files (*.yaml) in {directory}")
     rules: list[Rule] = []
-    digest = hashlib.sha256()
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
+    for path, text in _rule_files(directory):
         try:
             doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -169,4 +163,20 @@ def load_rules(directory: Path = RULES_DIR, disabled: tuple[str, ...] = ()) -> R
     unknown = sorted(set(disabled) - set(ids))
     _require(not unknown, "strip.disabled_rules", f"unknown rule ids {unknown}")
     kept = tuple(r for r in rules if r.id not in set(disabled))
-    return RuleSet(kept, digest.hexdigest()[:16])
+    return RuleSet(kept, rules_digest(directory))
+
+
+def _rule_files(directory: Path) -> list[tuple[Path, str]]:
+    files = sorted(Path(directory).glob("*.yaml"))
+    if not files:
+        raise RuleError(f"no rule files (*.yaml) in {directory}")
+    return [(path, path.read_text(encoding="utf-8")) for path in files]
+
+
+def rules_digest(directory: Path = RULES_DIR) -> str:
+    """`load_rules(directory).digest` without parsing and checking every pattern (export only
+    records which rule files a run used)."""
+    digest = hashlib.sha256()
+    for path, text in _rule_files(directory):
+        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()[:16]
