@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 from pipeline import schema
 from pipeline.params import StripParams
 from pipeline.result import StageResult
-from pipeline.rules import Rule, RuleSet, exact_key, heuristics, templates
+from pipeline.rules import Rule, RuleSet, heuristics, templates
+from pipeline.rules.lines import LineMatcher
 from pipeline.rules.templates import TemplateIndex
 
 STAGE = "strip"
@@ -95,25 +96,26 @@ def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | 
             marks[i] = _template_rule(site, n)
 
 
-def _line_marks(paras: Sequence[str], line_rules: Sequence[Rule]) -> list[Rule | None]:
-    """The first line rule matching each paragraph; its word count and exact-match key are
-    computed once per paragraph, not once per rule (56 rules, most with a word limit)."""
-    n = len(paras)
-    own: list[Rule | None] = []
-    for i, text in enumerate(paras):
-        n_words, folded = len(text.split()), exact_key(text)
-        own.append(next((r for r in line_rules
-                         if r.in_position(i, n) and r.matches(text, n_words, folded)), None))
-    return own
+def line_matcher(rules: RuleSet, hostname: str | None, fmt: str | None,
+                 cache: dict[tuple[Rule, ...], LineMatcher] | None = None) -> LineMatcher:
+    """The line rules for this host and format; `cache` shares one matcher between the documents
+    of a batch that get the same rules (nearly all of them: few rules name a host)."""
+    applicable = tuple(r for r in rules.line_rules if r.applies_to(hostname, fmt))
+    if cache is None:
+        return LineMatcher(applicable)
+    if applicable not in cache:
+        cache[applicable] = LineMatcher(applicable)
+    return cache[applicable]
 
 
 def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   guard_fraction: float, site: str | None = None,
                   index: TemplateIndex | None = None,
-                  view: heuristics.DocView | None = None, fmt: str | None = None) -> DocVerdict:
+                  view: heuristics.DocView | None = None, fmt: str | None = None,
+                  matchers: dict[tuple[Rule, ...], LineMatcher] | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     view = view or heuristics.DocView(paras)
-    own = _line_marks(paras, [r for r in rules.line_rules if r.applies_to(hostname, fmt)])
+    own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index)
     for rule in rules.structural_rules:
@@ -166,13 +168,14 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         if row["status"] == schema.KEPT:
             by_doc.setdefault(row["doc_id"], []).append(row)
     guarded: list[str] = []
+    matchers: dict[tuple[Rule, ...], LineMatcher] = {}
     for doc_id, doc_rows in by_doc.items():
         doc_rows.sort(key=lambda r: r["para_idx"])
         texts = [r["text"] for r in doc_rows]
         view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
                                   [r["link_density"] for r in doc_rows], titles.get(doc_id))
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
-                                sites.get(doc_id), index, view, formats.get(doc_id))
+                                sites.get(doc_id), index, view, formats.get(doc_id), matchers)
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)
