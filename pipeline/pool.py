@@ -32,8 +32,9 @@ from typing import Any
 
 _CTX = mp.get_context("forkserver")
 # Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
-# lxml, rules) and trafilatura, which extract imports lazily and which is most of a worker's start.
-_PRELOAD = ("pipeline.tasks", "trafilatura")
+# lxml, rules), trafilatura (extract imports it lazily; most of a worker's start) and pandas (which
+# pyarrow imports on the first Table.from_pylist).
+_PRELOAD = ("pipeline.tasks", "trafilatura", "pandas")
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _PR_SET_PDEATHSIG = 1
 # The task a pool worker runs, installed once by its initializer. Per-process worker state, set
@@ -117,3 +118,29 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) 
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, workers: int,
+              merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
+    """`ordered_map` over slices of at most `size` rows of each batch (anything with `num_rows`
+    and `slice`), each batch's results merged back into one, in order.
+
+    Slices balance the workers when a batch is much more work than `size` rows (a few hundred
+    pages take minutes to extract: four batches cannot keep two workers busy to the end), while
+    the batches, and so the files written from them, stay exactly as they were cut.
+    """
+    last: deque[bool] = deque()  # per slice sent, in order: does it end its batch?
+
+    def slices() -> Iterator[Any]:
+        for batch in batches:
+            starts = range(0, max(batch.num_rows, 1), size)
+            for k, start in enumerate(starts):
+                last.append(k == len(starts) - 1)
+                yield batch.slice(start, size)
+
+    parts: list[Any] = []
+    for result in ordered_map(task, slices(), workers):
+        parts.append(result)
+        if last.popleft():
+            yield merge(parts)
+            parts = []

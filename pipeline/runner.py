@@ -103,6 +103,16 @@ def _merge_counters(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in total.items()}
 
 
+def merge_results(parts: list[StageResult]) -> StageResult:
+    """One batch's result from the results of its slices, as if it had been run whole."""
+    if len(parts) == 1:
+        return parts[0]
+    tables = {name: pa.concat_tables([p.tables[name] for p in parts]).combine_chunks()
+              for name in parts[0].tables}
+    return StageResult(tables, pa.concat_tables([p.removed for p in parts]).combine_chunks(),
+                       _merge_counters([p.counters for p in parts]))
+
+
 def run_extract(out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
     src = _need(stage_dir(out, "ingest") / "documents.parquet", "ingest")
     n_docs = pio.read_table(src, columns=["doc_id"]).num_rows
@@ -112,7 +122,8 @@ def run_extract(out: Path, params: Params, workers: int = 1) -> dict[str, Any]:
         # One time-limited extraction worker per process for the whole stage, not one per batch.
         with progress_bar(n_docs, "extract", "doc") as bar:
             try:
-                for res in pool.ordered_map(task, pio.iter_row_groups(src), workers):
+                for res in pool.split_map(task, pio.iter_row_groups(src), params.extract.batch_size,
+                                          workers, merge_results):
                     bar.update(res.counters["documents_in"])
                     yield res
             finally:
