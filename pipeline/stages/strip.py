@@ -89,7 +89,7 @@ def _template_rule(site: str, n_docs: int) -> Rule:
 
 def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | None,
                     index: TemplateIndex | None) -> None:
-    if index is None or site is None:
+    if index is None or site not in index.sites:
         return
     for i, text in enumerate(paras):
         if marks[i] is None and (n := index.documents_sharing(site, text)):
