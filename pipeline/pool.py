@@ -63,7 +63,7 @@ def _install(task: Callable[[Any], Any], log_level: int, run_pid: int) -> None:
     die_with_parent(os.getppid())  # the fork server
     _end_with(run_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    # A spawned worker starts with no logging set up: log as the parent does (-q, -v).
+    # A worker (a fork of the fork server) starts with no logging set up: log as the parent does (-q, -v).
     logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
     _TASK = task
 
