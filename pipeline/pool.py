@@ -2,7 +2,8 @@
 
 Batches are cut the same way whatever the number of workers, and their results are written in
 the order the batches were read, so `--workers 4` writes the same bytes as `--workers 1`. At most
-two batches per worker are in flight, so memory stays at a few batches whatever the corpus size.
+two batches per worker (eight slices for `split_map`) are in flight, so memory stays at a few
+batches whatever the corpus size.
 
 Workers are not forked from this process: it holds Arrow's thread pools and open Parquet writers,
 which a fork would copy mid-flight. They are forked from a fork server instead, a fresh
@@ -94,8 +95,10 @@ def _call(item: Any) -> Any:
     return _TASK(item)
 
 
-def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
-    """`map(task, items)` over `workers` processes, yielding results in the order of `items`.
+def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
+                window: int = 2) -> Iterator[Any]:
+    """`map(task, items)` over `workers` processes, yielding results in the order of `items`, with
+    at most `window` items per worker submitted and not yet yielded.
 
     With one worker, or a single item, the task runs in this process (no pool to start).
     """
@@ -112,7 +115,7 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) 
     try:
         for item in items:
             pending.append(pool.submit(_call, item))
-            while len(pending) >= 2 * workers:
+            while len(pending) >= window * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
@@ -139,7 +142,10 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
                 yield batch.slice(start, size)
 
     parts: list[Any] = []
-    for result in ordered_map(task, slices(), workers):
+    # Results are yielded in order: a slow slice at the head holds back the ones behind it, so
+    # keep more small slices queued than whole batches (8 slices of `size` rows per worker), or a
+    # worker that finished its share sits idle behind a slow page of the other.
+    for result in ordered_map(task, slices(), workers, window=8):
         parts.append(result)
         if last.popleft():
             yield merge(parts)
