@@ -94,6 +94,8 @@ def _dispatch(args: argparse.Namespace) -> None:
 
     if args.command in audit.COMMANDS:  # audit commands read a finished run, not params
         return audit.dispatch(args)
+    from pipeline import timing
+
     params = _load(args)
     if getattr(args, "engine", "local") == "ray":
         from pipeline import ray_engine
@@ -103,11 +105,13 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif args.command == "run":
         runner.run_all(args.raw_dir, args.out, params, args.workers)
     elif args.command == "ingest":
-        runner.run_ingest(args.raw_dir, args.out, params, args.workers)
+        timing.timed("ingest", lambda: runner.run_ingest(args.raw_dir, args.out, params, args.workers))
     elif args.command in ("extract", "strip"):
-        getattr(runner, f"run_{args.command}")(args.out, params, args.workers)
+        stage = getattr(runner, f"run_{args.command}")
+        timing.timed(args.command, lambda: stage(args.out, params, args.workers))
     else:
-        getattr(runner, f"run_{args.command}")(args.out, params)
+        stage = getattr(runner, f"run_{args.command}")
+        timing.timed(args.command, lambda: stage(args.out, params))
 
 
 def main(argv: list[str] | None = None) -> int:

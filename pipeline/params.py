@@ -58,7 +58,7 @@ class IngestParams:
 
 @dataclass(frozen=True)
 class ExtractParams:
-    batch_size: int = 256
+    batch_size: int = 32  # documents per unit of work sent to a worker (split from ingest's batches)
     include_tables: bool = True
     favor_precision: bool = False
     favor_recall: bool = False

@@ -2,12 +2,17 @@
 
 Batches are cut the same way whatever the number of workers, and their results are written in
 the order the batches were read, so `--workers 4` writes the same bytes as `--workers 1`. At most
-two batches per worker are in flight, so memory stays at a few batches whatever the corpus size.
+two batches per worker (eight slices for `split_map`) are in flight, so memory stays at a few
+batches whatever the corpus size.
 
-Workers are spawned, not forked: the parent holds Arrow's thread pools and open Parquet writers,
-which a fork would copy mid-flight. A task object (the stage's params, rules, shared lookups) is
-sent once to each worker when it starts, not with every batch. A worker that loses its parent
-(the run is killed) is killed by the kernel, so no orphan keeps running.
+Workers are not forked from this process: it holds Arrow's thread pools and open Parquet writers,
+which a fork would copy mid-flight. They are forked from a fork server instead, a fresh
+interpreter started once per run that has imported the stage code and trafilatura and nothing
+else; spawning each worker as a new interpreter made every worker of every stage import them
+again (about a second of CPU each, the main start-up cost of a pool). A task object (the stage's
+params, rules, shared lookups) is sent once to each worker when it starts, not with every batch.
+A worker that loses its parent (the run is killed) is killed by the kernel, so no orphan keeps
+running: the fork server exits when the run does, and its workers die with it.
 """
 
 from __future__ import annotations
@@ -17,14 +22,20 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
+import select
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-_CTX = mp.get_context("spawn")
+_CTX = mp.get_context("forkserver")
+# Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
+# lxml, rules), trafilatura (extract imports it lazily; most of a worker's start) and pandas (which
+# pyarrow imports on the first Table.from_pylist).
+_PRELOAD = ("pipeline.tasks", "trafilatura", "pandas")
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _PR_SET_PDEATHSIG = 1
 # The task a pool worker runs, installed once by its initializer. Per-process worker state, set
@@ -48,13 +59,35 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _install(task: Callable[[Any], Any], log_level: int, parent_pid: int) -> None:
+def _install(task: Callable[[Any], Any], log_level: int, run_pid: int) -> None:
     global _TASK
-    die_with_parent(parent_pid)
+    die_with_parent(os.getppid())  # the fork server
+    _end_with(run_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    # A spawned worker starts with no logging set up: log as the parent does (-q, -v).
+    # A worker (a fork of the fork server) starts with no logging set up: log as the parent does (-q, -v).
     logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
     _TASK = task
+
+
+def _end_with(run_pid: int) -> None:
+    """End this worker when the run ends, killed or not.
+
+    The kernel can only tie a process to its parent, here the fork server, and the fork server
+    waits for its workers before it exits; so a thread waits on the run's pidfd instead (it costs
+    nothing while it waits). Without pidfds (not Linux) this is best effort, as before.
+    """
+    try:
+        fd = os.pidfd_open(run_pid)
+    except ProcessLookupError:  # the run ended before this worker got going
+        os._exit(1)
+    except (AttributeError, OSError):
+        return
+
+    def wait() -> None:
+        select.select([fd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait, name="end-with-run", daemon=True).start()
 
 
 def _call(item: Any) -> Any:
@@ -62,8 +95,10 @@ def _call(item: Any) -> Any:
     return _TASK(item)
 
 
-def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
-    """`map(task, items)` over `workers` processes, yielding results in the order of `items`.
+def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
+                window: int = 2) -> Iterator[Any]:
+    """`map(task, items)` over `workers` processes, yielding results in the order of `items`, with
+    at most `window` items per worker submitted and not yet yielded.
 
     With one worker, or a single item, the task runs in this process (no pool to start).
     """
@@ -73,15 +108,45 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int) 
         yield from map(task, itertools.chain(head, items))
         return
     items = itertools.chain(head, items)
+    _CTX.set_forkserver_preload(list(_PRELOAD))  # read when the server starts (the first pool)
     pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
                                initargs=(task, logging.getLogger().getEffectiveLevel(), os.getpid()))
     pending: deque[Future] = deque()
     try:
         for item in items:
             pending.append(pool.submit(_call, item))
-            while len(pending) >= 2 * workers:
+            while len(pending) >= window * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, workers: int,
+              merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
+    """`ordered_map` over slices of at most `size` rows of each batch (anything with `num_rows`
+    and `slice`), each batch's results merged back into one, in order.
+
+    Slices balance the workers when a batch is much more work than `size` rows (a few hundred
+    pages take minutes to extract: four batches cannot keep two workers busy to the end), while
+    the batches, and so the files written from them, stay exactly as they were cut.
+    """
+    last: deque[bool] = deque()  # per slice sent, in order: does it end its batch?
+
+    def slices() -> Iterator[Any]:
+        for batch in batches:
+            starts = range(0, max(batch.num_rows, 1), size)
+            for k, start in enumerate(starts):
+                last.append(k == len(starts) - 1)
+                yield batch.slice(start, size)
+
+    parts: list[Any] = []
+    # Results are yielded in order: a slow slice at the head holds back the ones behind it, so
+    # keep more small slices queued than whole batches (8 slices of `size` rows per worker), or a
+    # worker that finished its share sits idle behind a slow page of the other.
+    for result in ordered_map(task, slices(), workers, window=8):
+        parts.append(result)
+        if last.popleft():
+            yield merge(parts)
+            parts = []

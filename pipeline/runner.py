@@ -17,13 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import __version__, dedup_run, pool, rawdir, schema, tasks
+from pipeline import __version__, dedup_run, pool, rawdir, schema, tasks, timing
 from pipeline import parquet_io as pio
 from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult
-from pipeline.rules import load_rules
+from pipeline.rules import load_rules, rules_digest
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import dedup, export, ingest, strip
 
@@ -107,6 +107,25 @@ def _merge_counters(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in total.items()}
 
 
+def merge_results(parts: list[StageResult]) -> StageResult:
+    """One batch's result from the results of its slices, as if it had been run whole."""
+    if len(parts) == 1:
+        return parts[0]
+    tables = {name: pa.concat_tables([p.tables[name] for p in parts]).combine_chunks()
+              for name in parts[0].tables}
+    return StageResult(tables, pa.concat_tables([p.removed for p in parts]).combine_chunks(),
+                       _merge_counters([p.counters for p in parts]))
+
+
+def _extract_results(task: tasks.ExtractTask, src: Path, params: Params, workers: int,
+                     map_fn: Mapper) -> Iterator[StageResult]:
+    batches = pio.iter_row_groups(src)
+    if map_fn is pool.ordered_map:
+        return pool.split_map(task, batches, params.extract.batch_size, workers, merge_results)
+    # Ray schedules whole batches over its actors: slicing them would multiply its shard files.
+    return map_fn(task, batches, workers)
+
+
 def run_extract(out: Path, params: Params, workers: int = 1,
                 map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = _need(stage_dir(out, "ingest") / "documents.parquet", "ingest")
@@ -117,7 +136,7 @@ def run_extract(out: Path, params: Params, workers: int = 1,
         # One time-limited extraction worker per process for the whole stage, not one per batch.
         with progress_bar(n_docs, "extract", "doc") as bar:
             try:
-                for res in map_fn(task, pio.iter_row_groups(src), workers):
+                for res in _extract_results(task, src, params, workers, map_fn):
                     bar.update(res.counters["documents_in"])
                     yield res
             finally:
@@ -220,7 +239,7 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
     cols = [c for c in schema.DOCUMENTS.names if c != "extracted_text"]
     n_paragraphs = pio.read_table(ext / "paragraphs.parquet", columns=["para_idx"]).num_rows
     info = export.RunInfo(__version__, params.digest(),
-                          load_rules(disabled=params.strip.disabled_rules).digest, n_inputs, n_paragraphs)
+                          rules_digest(), n_inputs, n_paragraphs)
     ledger, emptied = export.Ledger(info), [earlier_rejects.cast(schema.REJECTS)]
     outputs = {"articles": schema.ARTICLES, "paragraphs": schema.PARAGRAPHS}
     # Streamed batch by batch; nothing is renamed into place unless the ledger closes cleanly.
@@ -246,7 +265,22 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
 def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[str, dict[str, Any]]:
     """Every stage in order, through the same entry points the DVC stages call; `workers`
     processes for the per-document stages (ingest, extract, strip)."""
-    return {"ingest": run_ingest(raw_dir, out, params, workers),
-            "extract": run_extract(out, params, workers),
-            "strip": run_strip(out, params, workers), "dedup": run_dedup(out, params),
-            "export": run_export(out, params)}
+    return run_all_timed(raw_dir, out, params, workers)[0]
+
+
+def run_all_timed(raw_dir: Path, out: Path, params: Params,
+                  workers: int = 1) -> tuple[dict[str, dict[str, Any]], list[timing.StageTime]]:
+    """`run_all`, also returning each stage's time; the table of them ends the run's log."""
+    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers),
+             "extract": lambda: run_extract(out, params, workers),
+             "strip": lambda: run_strip(out, params, workers),
+             "dedup": lambda: run_dedup(out, params),
+             "export": lambda: run_export(out, params)}
+    results: dict[str, dict[str, Any]] = {}
+    times: list[timing.StageTime] = []
+    for stage, step in steps.items():
+        results[stage], took = timing.timed(stage, step)
+        times.append(took)
+    log.info("time per stage (wall clock, %d worker%s):\n%s", workers, "" if workers == 1 else "s",
+             timing.table(times))
+    return results, times

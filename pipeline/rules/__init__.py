@@ -16,10 +16,17 @@ RULES_DIR = Path(__file__).parent
 MATCHERS = {"regex", "exact", "heuristic"}
 ACTIONS = {"remove", "remove_rest", "remove_with_following_teasers", "remove_with_next"}
 _ID = re.compile(r"^[a-z0-9_]+_v\d+$")
+# libyaml's safe loader where PyYAML was built with it: the same documents, parsed several times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RuleError(ValueError):
     """A rule file is malformed; the message names the file and the rule id."""
+
+
+def exact_key(text: str) -> str:
+    """What `exact` rules compare: spaces collapsed, case folded."""
+    return " ".join(text.split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,19 @@ class Rule:
     def in_position(self, index: int, count: int) -> bool:
         return self.max_from_end is None or count - index <= self.max_from_end
 
-    def matches(self, text: str) -> bool:
-        """Line matchers only; structural heuristics see the whole document instead."""
-        if self.max_words is not None and len(text.split()) > self.max_words:
-            return False
+    def matches(self, text: str, n_words: int | None = None, folded: str | None = None) -> bool:
+        """Line matchers only; structural heuristics see the whole document instead.
+
+        `n_words` (`len(text.split())`) and `folded` (`exact_key(text)`) may be given by a caller
+        that tries many rules on one line, so that they are computed once, not once per rule.
+        """
+        if self.max_words is not None:
+            if n_words is None:
+                n_words = len(text.split())
+            if n_words > self.max_words:
+                return False
         if self.match == "exact":
-            return " ".join(text.split()).casefold() in self.exact
+            return (folded if folded is not None else exact_key(text)) in self.exact
         if self.compiled is not None:
             return self.compiled.search(text) is not None
         return False
@@ -126,7 +140,7 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
                  where, f"{key} must be a positive integer")
     return Rule(id=rid, kind=kind, reason=raw["reason"], match=match, action=action,
                 pattern=raw.get("pattern"),
-                exact=tuple(" ".join(s.split()).casefold() for s in raw.get("exact", [])),
+                exact=tuple(exact_key(s) for s in raw.get("exact", [])),
                 heuristic=raw.get("heuristic"), options=dict(raw.get("options") or {}),
                 max_words=raw.get("max_words"), max_from_end=raw.get("max_from_end"),
                 hosts=tuple(h.lower() for h in raw.get("hosts", [])),
@@ -136,16 +150,10 @@ def _build_rule(raw: dict[str, Any], kind: str, source: str) -> Rule:
 
 def load_rules(directory: Path = RULES_DIR, disabled: tuple[str, ...] = ()) -> RuleSet:
     """Every `*.yaml` in `directory`, sorted by file name, rules in file order (first match wins)."""
-    files = sorted(Path(directory).glob("*.yaml"))
-    if not files:
-        raise RuleError(f"no rule files (*.yaml) in {directory}")
     rules: list[Rule] = []
-    digest = hashlib.sha256()
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
+    for path, text in _rule_files(directory):
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=_LOADER)
         except yaml.YAMLError as exc:
             raise RuleError(f"{path.name}: not valid YAML ({exc})") from exc
         _require(isinstance(doc, dict) and isinstance(doc.get("kind"), str)
@@ -157,4 +165,20 @@ def load_rules(directory: Path = RULES_DIR, disabled: tuple[str, ...] = ()) -> R
     unknown = sorted(set(disabled) - set(ids))
     _require(not unknown, "strip.disabled_rules", f"unknown rule ids {unknown}")
     kept = tuple(r for r in rules if r.id not in set(disabled))
-    return RuleSet(kept, digest.hexdigest()[:16])
+    return RuleSet(kept, rules_digest(directory))
+
+
+def _rule_files(directory: Path) -> list[tuple[Path, str]]:
+    files = sorted(Path(directory).glob("*.yaml"))
+    if not files:
+        raise RuleError(f"no rule files (*.yaml) in {directory}")
+    return [(path, path.read_text(encoding="utf-8")) for path in files]
+
+
+def rules_digest(directory: Path = RULES_DIR) -> str:
+    """`load_rules(directory).digest` without parsing and checking every pattern (export only
+    records which rule files a run used)."""
+    digest = hashlib.sha256()
+    for path, text in _rule_files(directory):
+        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()[:16]

@@ -12,7 +12,7 @@ import hashlib
 import posixpath
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline import textutil
 
@@ -53,9 +53,17 @@ class TemplateIndex:
     counts: Mapping[tuple[str, int], int]
     min_docs: int
     max_words: int
+    # Sites with at least one template: on any other site no paragraph needs normalising at all.
+    sites: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        sites = frozenset(site for (site, _), n in self.counts.items() if n >= self.min_docs)
+        object.__setattr__(self, "sites", sites)
 
     def documents_sharing(self, site: str | None, text: str) -> int:
         """How many documents of the site hold this paragraph, when that makes it a template."""
+        if site not in self.sites:
+            return 0
         key = _key(text, self.max_words)
         if site is None or key is None:
             return 0

@@ -14,6 +14,7 @@ from pipeline import schema
 from pipeline.params import StripParams
 from pipeline.result import StageResult
 from pipeline.rules import Rule, RuleSet, heuristics, templates
+from pipeline.rules.lines import LineMatcher
 from pipeline.rules.templates import TemplateIndex
 
 STAGE = "strip"
@@ -88,23 +89,33 @@ def _template_rule(site: str, n_docs: int) -> Rule:
 
 def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | None,
                     index: TemplateIndex | None) -> None:
-    if index is None or site is None:
+    if index is None or site not in index.sites:
         return
     for i, text in enumerate(paras):
         if marks[i] is None and (n := index.documents_sharing(site, text)):
             marks[i] = _template_rule(site, n)
 
 
+def line_matcher(rules: RuleSet, hostname: str | None, fmt: str | None,
+                 cache: dict[tuple[Rule, ...], LineMatcher] | None = None) -> LineMatcher:
+    """The line rules for this host and format; `cache` shares one matcher between the documents
+    of a batch that get the same rules (nearly all of them: few rules name a host)."""
+    applicable = tuple(r for r in rules.line_rules if r.applies_to(hostname, fmt))
+    if cache is None:
+        return LineMatcher(applicable)
+    if applicable not in cache:
+        cache[applicable] = LineMatcher(applicable)
+    return cache[applicable]
+
+
 def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   guard_fraction: float, site: str | None = None,
                   index: TemplateIndex | None = None,
-                  view: heuristics.DocView | None = None, fmt: str | None = None) -> DocVerdict:
+                  view: heuristics.DocView | None = None, fmt: str | None = None,
+                  matchers: dict[tuple[Rule, ...], LineMatcher] | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     view = view or heuristics.DocView(paras)
-    line_rules = [r for r in rules.line_rules if r.applies_to(hostname, fmt)]
-    n = len(paras)
-    own = [next((r for r in line_rules if r.in_position(i, n) and r.matches(text)), None)
-           for i, text in enumerate(paras)]
+    own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index)
     for rule in rules.structural_rules:
@@ -157,13 +168,14 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         if row["status"] == schema.KEPT:
             by_doc.setdefault(row["doc_id"], []).append(row)
     guarded: list[str] = []
+    matchers: dict[tuple[Rule, ...], LineMatcher] = {}
     for doc_id, doc_rows in by_doc.items():
         doc_rows.sort(key=lambda r: r["para_idx"])
         texts = [r["text"] for r in doc_rows]
         view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
                                   [r["link_density"] for r in doc_rows], titles.get(doc_id))
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
-                                sites.get(doc_id), index, view, formats.get(doc_id))
+                                sites.get(doc_id), index, view, formats.get(doc_id), matchers)
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)

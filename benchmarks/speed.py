@@ -1,0 +1,269 @@
+"""End-to-end speed: the whole pipeline against trafilatura alone, time per stage, start-up.
+
+    .venv/bin/python -m benchmarks.speed [--runs 3] [--limit N] [--text-docs 4000] [--write]
+
+Every figure comes from this one command, each timing a child process (interpreter start-up and
+imports included), so nothing warm is shared between what is compared:
+- HTML path: `pipeline run --workers 1` on the development pages (`--limit` takes the first N
+  by name) against a loop of `trafilatura.extract` over the same files with the options the
+  pipeline uses (metadata, extensive date search, links, tables; `same options`), and with
+  trafilatura's defaults for reference; then `pipeline run --workers 2`. The three run side by
+  side in each round, so each round's ratios share one load; medians over `--runs` rounds.
+- Text path: seed-shaped documents (a title and 19 paragraphs taken from the development sets'
+  gold texts, with planted copies) through `pipeline run --workers 1`; documents/s and
+  paragraphs/s per stage.
+- Start-up: `pipeline --help`, `pipeline run` on one small file, and a no-op `dvc repro` in a
+  throwaway copy of the repository (median of 5).
+The load average is printed with each round: the machine may be shared. `--write` writes the
+tables to benchmarks/results/speed.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.load import CorpusMaker
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT.parent / "shared" / "data" / "bench"
+RESULTS = ROOT / "benchmarks" / "results" / "speed.md"
+STAGES = ("ingest", "extract", "strip", "dedup", "export")
+# What the pipeline asks of trafilatura (pipeline/stages/extract.py), for the like-for-like loop.
+SAME_OPTIONS = {"include_comments": False, "with_metadata": True, "include_tables": True,
+                "include_links": True, "deduplicate": False,
+                "date_extraction_params": {"original_date": True, "extensive_search": True,
+                                           "max_date": "2100-12-31"}}
+DEFAULTS = {"include_comments": False, "deduplicate": False}
+
+
+class SeedShaped(CorpusMaker):
+    """Text documents shaped like the seeds: a title line and about 20 paragraphs."""
+
+    def _article(self) -> str:
+        body = [self.rng.choice(self.paras) for _ in range(19)]
+        title = " ".join(self.rng.choice(self.vocab) for _ in range(self.rng.randint(5, 10))).capitalize()
+        return "\n\n".join([title, *body]) + "\n"
+
+
+def _load() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+def _timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, str]:
+    """(wall seconds, stdout) of a child process, which must succeed."""
+    start = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd, env=env)
+    wall = time.perf_counter() - start
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr[-3000:]}")
+    return wall, res.stdout
+
+
+def child_run(raw: Path, out: Path, workers: int) -> None:
+    """In a child: the whole pipeline, printing each stage's seconds and work as JSON."""
+    from pipeline import runner
+    from pipeline.params import load_params
+
+    shutil.rmtree(out, ignore_errors=True)
+    results, times = runner.run_all_timed(raw, out, load_params(ROOT / "params.yaml"), workers)
+    stages = {t.stage: {"seconds": t.seconds, "items": t.items} for t in times}
+    print(json.dumps({"stages": stages, "documents": results["ingest"]["inputs"],
+                      "paragraphs": results["extract"]["paragraphs"]}))
+
+
+def child_trafilatura(folder: Path, options: str) -> None:
+    """In a child: trafilatura.extract over every page of `folder`, in name order."""
+    import trafilatura
+
+    kwargs = SAME_OPTIONS if options == "same" else DEFAULTS
+    n = sum(trafilatura.extract(p.read_bytes(), **kwargs) is not None for p in sorted(folder.glob("*.html")))
+    print(json.dumps({"pages_with_text": n}))
+
+
+def _run_pipeline(raw: Path, out: Path, workers: int) -> dict[str, object]:
+    wall, stdout = _timed([sys.executable, "-m", "benchmarks.speed", "--child-run", str(raw), str(out),
+                           str(workers)], cwd=ROOT)
+    return {"wall": wall, **json.loads(stdout.strip().splitlines()[-1])}
+
+
+def _run_trafilatura(folder: Path, options: str) -> float:
+    return _timed([sys.executable, "-m", "benchmarks.speed", "--child-trafilatura", str(folder), options],
+                  cwd=ROOT)[0]
+
+
+def html_round(html: Path, work: Path, with_defaults: bool) -> dict[str, object]:
+    load = _load()[0]
+    rnd: dict[str, object] = {"trafilatura_same": _run_trafilatura(html, "same")}
+    if with_defaults:
+        rnd["trafilatura_defaults"] = _run_trafilatura(html, "defaults")
+    rnd["w1"] = _run_pipeline(html, work / "out_html_w1", 1)
+    rnd["w2"] = _run_pipeline(html, work / "out_html_w2", 2)
+    rnd["load"] = (load, _load()[0])
+    return rnd
+
+
+def write_pages(bench: Path, folder: Path, limit: int | None) -> int:
+    """The development pages, decompressed, as `<set>_<id>.html`; `limit`: the first N by page id
+    (ids are hashes, so both sets are in any prefix)."""
+    found = (p for s in ("scrapinghub", "wcxb-articles") for p in (bench / s / "html").glob("*.html.gz"))
+    paths = sorted(found, key=lambda p: p.name)[:limit]
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in paths:
+        (folder / f"{p.parent.parent.name}_{p.name[:-3]}").write_bytes(gzip.decompress(p.read_bytes()))
+    return len(paths)
+
+
+def _pipeline_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "pipeline"  # the console script users call
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "pipeline"]
+
+
+def _venv_env() -> dict[str, str]:
+    # DVC runs `pipeline ...` through the shell: this interpreter's scripts first on PATH.
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def _dvc_copy(work: Path) -> Path:
+    """A throwaway copy of the repository's tracked files, reproduced once (the real run)."""
+    repo = work / "repo"
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in files.stdout.splitlines():
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    _timed([str(Path(sys.executable).parent / "dvc"), "repro", "-q"], cwd=repo, env=_venv_env())
+    return repo
+
+
+def startup(work: Path, repeats: int = 5) -> dict[str, float]:
+    """Medians of `repeats` runs: --help, a run on one small file, a no-op dvc repro."""
+    one = work / "one"
+    one.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(sorted((ROOT / "raw").glob("*.txt"))[0], one)
+    repo = _dvc_copy(work)
+    dvc = [str(Path(sys.executable).parent / "dvc"), "repro", "-q"]
+    cases = {"pipeline --help": lambda: _timed([*_pipeline_cmd(), "--help"])[0],
+             "pipeline run (one small file)": lambda: _timed(
+                 [*_pipeline_cmd(), "-q", "run", str(one), "--out", str(work / "one_out")])[0],
+             "dvc repro (no-op)": lambda: _timed(dvc, cwd=repo, env=_venv_env())[0]}
+    return {name: statistics.median(run() for _ in range(repeats)) for name, run in cases.items()}
+
+
+def _med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _stage_rows(runs: list[dict], docs: int, paras: int) -> list[str]:
+    """Median seconds per stage over runs, its share of the stages' total, docs/s and paras/s."""
+    sec = {s: _med([r["stages"][s]["seconds"] for r in runs]) for s in STAGES}
+    total = sum(sec.values())
+    rows = ["| stage | seconds (median) | share | documents/s | paragraphs/s |", "|---|---:|---:|---:|---:|"]
+    rows += [f"| {s} | {sec[s]:.2f} | {sec[s] / total:.0%} | {docs / sec[s]:,.0f} | {paras / sec[s]:,.0f} |"
+             for s in STAGES]
+    rows.append(f"| all stages | {total:.2f} | 100% | {docs / total:,.0f} | {paras / total:,.0f} |")
+    return rows
+
+
+def html_report(rounds: list[dict], n_pages: int) -> list[str]:
+    lines = [f"## HTML path: {n_pages} development pages\n",
+             "| round | trafilatura, same options s | trafilatura, defaults s | pipeline 1 worker s | "
+             "pipeline 2 workers s | 1 worker / trafilatura same | 1 worker / defaults | "
+             "2 workers speed-up | load before, after |", "|---" * 9 + "|"]
+    for i, r in enumerate(rounds, 1):
+        same, dflt = r["trafilatura_same"], r.get("trafilatura_defaults")
+        w1, w2 = r["w1"]["wall"], r["w2"]["wall"]
+        dflt_s, dflt_ratio = (f"{dflt:.1f}", f"{w1 / dflt:.2f}") if dflt else ("-", "-")
+        lines.append(f"| {i} | {same:.1f} | {dflt_s} | {w1:.1f} | {w2:.1f} | {w1 / same:.2f} | "
+                     f"{dflt_ratio} | {w1 / w2:.2f}x | {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
+    ratio = _med([r["w1"]["wall"] / r["trafilatura_same"] for r in rounds])
+    speedup = _med([r["w1"]["wall"] / r["w2"]["wall"] for r in rounds])
+    lines += ["", f"- median ratio, pipeline (1 worker) / trafilatura.extract with the same options: "
+              f"**{ratio:.2f}** (target at most 1.10: {'met' if ratio <= 1.10 else 'NOT met'})",
+              f"- median speed-up of 2 workers over 1: **{speedup:.2f}x** "
+              f"(target at least 1.8: {'met' if speedup >= 1.8 else 'NOT met'})",
+              "", "Time per stage, pipeline with 1 worker (seconds inside the run; the child's wall "
+              "clock above also has interpreter start-up and imports):", ""]
+    return lines + _stage_rows([r["w1"] for r in rounds], rounds[0]["w1"]["documents"],
+                               rounds[0]["w1"]["paragraphs"])
+
+
+def text_report(runs: list[dict]) -> list[str]:
+    docs, paras = runs[0]["documents"], runs[0]["paragraphs"]
+    rows = _stage_rows(runs, docs, paras)
+    sec = {s: _med([r["stages"][s]["seconds"] for r in runs]) for s in STAGES}
+    total = sum(sec.values())
+    worst = max((s for s in STAGES if s != "dedup"), key=lambda s: sec[s])
+    whole, dedup = paras / total, paras / sec["dedup"]
+    loads = ", ".join(f"{r['load'][0]:.1f}" for r in runs)
+    return [f"## Text path: {docs:,} seed-shaped documents, {paras:,} paragraphs, 1 worker\n", *rows, "",
+            f"- largest stage other than dedup: {worst}, {sec[worst] / total:.0%} of the total "
+            f"(target at most 25%: {'met' if sec[worst] / total <= 0.25 else 'NOT met'})",
+            f"- whole run {whole:,.0f} paragraphs/s against dedup's own {dedup:,.0f}: {whole / dedup:.2f} "
+            f"(target at least 0.5: {'met' if whole / dedup >= 0.5 else 'NOT met'})",
+            f"- load average before each run: {loads}"]
+
+
+def startup_report(figures: dict[str, float]) -> list[str]:
+    limits = {"pipeline --help": 0.3, "pipeline run (one small file)": 1.5, "dvc repro (no-op)": 1.0}
+    lines = ["## Start-up (median of 5, wall clock of the command)\n", "| command | seconds | target |",
+             "|---|---:|---|"]
+    lines += [f"| {k} | {v:.2f} | under {limits[k]} s: {'met' if v < limits[k] else 'NOT met'} |"
+              for k, v in figures.items()]
+    return [*lines, f"\nload average: {_load()[0]:.1f}"]
+
+
+def _parse() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3, help="rounds of every timing (medians are quoted)")
+    ap.add_argument("--limit", type=int, default=None,
+                    help="only the first N development pages (a quick check)")
+    ap.add_argument("--text-docs", type=int, default=4000, help="seed-shaped documents for the text path")
+    ap.add_argument("--bench", type=Path, default=BENCH)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/pipeline_speed"))
+    ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(ROOT)}")
+    ap.add_argument("--child-run", nargs=3, metavar=("RAW", "OUT", "WORKERS"), help=argparse.SUPPRESS)
+    ap.add_argument("--child-trafilatura", nargs=2, metavar=("FOLDER", "OPTIONS"), help=argparse.SUPPRESS)
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = _parse()
+    if args.child_run:
+        return child_run(Path(args.child_run[0]), Path(args.child_run[1]), int(args.child_run[2]))
+    if args.child_trafilatura:
+        return child_trafilatura(Path(args.child_trafilatura[0]), args.child_trafilatura[1])
+    start = time.perf_counter()
+    shutil.rmtree(args.work, ignore_errors=True)
+    n_pages = write_pages(args.bench, args.work / "html", args.limit)
+    SeedShaped(7, 0.0).write(args.work / "text", args.text_docs)
+    html_rounds, text_runs = [], []
+    for i in range(args.runs):
+        html_rounds.append(html_round(args.work / "html", args.work, with_defaults=i == 0))
+        text_runs.append({**_run_pipeline(args.work / "text", args.work / "out_text", 1), "load": _load()})
+        print(json.dumps({"round": i + 1, "html": html_rounds[-1], "text": text_runs[-1]}), flush=True)
+    figures = startup(args.work)
+    report = ["# Speed: the whole pipeline against extraction alone\n",
+              f"`python -m benchmarks.speed --runs {args.runs}"
+              + (f" --limit {args.limit}" if args.limit else "")
+              + f" --text-docs {args.text_docs}` on {os.cpu_count()} cores; every figure is a child "
+              f"process's, from this one run ({time.perf_counter() - start:.0f} s in all).\n",
+              *html_report(html_rounds, n_pages), "", *text_report(text_runs), "", *startup_report(figures)]
+    text = "\n".join(report) + "\n"
+    print(text)
+    if args.write:
+        RESULTS.write_text(text, encoding="utf-8")
+    shutil.rmtree(args.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

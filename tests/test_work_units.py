@@ -1,0 +1,49 @@
+"""Extract shares its batches out in slices of `extract.batch_size` documents and merges each
+batch back: the files written must not depend on the slice size or on the number of workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+from conftest import RAW
+
+from pipeline import pool, runner
+from pipeline.params import Params
+
+
+def _rows(batch: pa.Table) -> dict:
+    return {"n": batch.num_rows, "ids": batch.column("x").to_pylist()}
+
+
+def _merge(parts: list[dict]) -> dict:
+    return {"n": sum(p["n"] for p in parts), "ids": [i for p in parts for i in p["ids"]]}
+
+
+def test_split_map_merges_each_batch_back_in_order() -> None:
+    batches = [pa.table({"x": list(range(start, start + n))}) for start, n in ((0, 7), (7, 0), (7, 3))]
+    for workers in (1, 2):
+        merged = list(pool.split_map(_rows, batches, 2, workers, _merge))
+        assert merged == [{"n": 7, "ids": list(range(7))}, {"n": 0, "ids": []},
+                          {"n": 3, "ids": [7, 8, 9]}]
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "stages" / "extract").glob("*.parquet"))}
+
+
+def test_extract_files_do_not_depend_on_the_slice_size(tmp_path: Path, params: Params) -> None:
+    base = tmp_path / "base"
+    runner.run_ingest(RAW, base, params)
+    outs = {}
+    for size, workers in ((1000, 1), (2, 1), (3, 2)):
+        out = tmp_path / f"s{size}w{workers}"
+        shutil.copytree(base / "stages" / "ingest", out / "stages" / "ingest")
+        sliced = dataclasses.replace(params, extract=dataclasses.replace(params.extract, batch_size=size))
+        counters = runner.run_extract(out, sliced, workers)
+        outs[(size, workers)] = (_files(out), counters)
+    first = outs[(1000, 1)]
+    assert len(first[0]) == 3 and first[1]["documents_in"] > 1
+    assert all(files == first for files in outs.values())
