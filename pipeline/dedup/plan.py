@@ -143,7 +143,8 @@ def decide_corpus(source: Source, store: KeyStore, p: DedupParams, dates: dict[s
     if p.backend == "datasketch":
         candidates = _candidates_datasketch(parts, p, ix.n_rows)
     else:
-        candidates = _candidates(store, p, ix.n_rows, run)
+        # A corpus of one shard is small: starting a pool or actors would cost more than its bands.
+        candidates = _candidates(store, p, ix.n_rows, run if len(parts) > 1 else Run())
     del parts
 
     def texts_of(rows: np.ndarray) -> list[str]:
