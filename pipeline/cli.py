@@ -43,8 +43,8 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
 
 def _add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("local", "ray"), default="local",
-                   help="where the per-document stages run: local processes, or Ray (needs the [ray] "
-                        "extra; dedup and export still run locally)")
+                   help="where the per-document stages and dedup's shard phases run: local processes, "
+                        "or Ray (needs the [ray] extra; export runs locally)")
     p.add_argument("--ray-address", metavar="ADDR", default=None,
                    help="with --engine ray: the Ray cluster to join (e.g. ray://head:10001 or auto); "
                         "default: start a local Ray with --workers CPUs")
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                        ("export", "stage 5: write articles, paragraphs and rejects")):
         stage = sub.add_parser(name, help=text)
         _add_common(stage)
-        if name in ("extract", "strip"):  # the per-document stages
+        if name in ("extract", "strip", "dedup"):  # the stages with work over batches or shards
             _add_workers(stage)
     audit.add_parsers(sub)
     return parser
@@ -106,7 +106,7 @@ def _dispatch(args: argparse.Namespace) -> None:
         runner.run_all(args.raw_dir, args.out, params, args.workers)
     elif args.command == "ingest":
         timing.timed("ingest", lambda: runner.run_ingest(args.raw_dir, args.out, params, args.workers))
-    elif args.command in ("extract", "strip"):
+    elif args.command in ("extract", "strip", "dedup"):
         stage = getattr(runner, f"run_{args.command}")
         timing.timed(args.command, lambda: stage(args.out, params, args.workers))
     else:

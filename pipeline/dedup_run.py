@@ -92,9 +92,9 @@ class _RowGroups:
 
 
 def run(src: Path, dest: Path, params: DedupParams, dates: dict[str, str | None],
-        progress: plan.Progress) -> dict[str, Any]:
+        progress: plan.Progress, mapped: plan.Run | None = None) -> dict[str, Any]:
     """Dedup the paragraphs file `src` into folder `dest` (paragraphs.parquet, dup_clusters.parquet);
-    returns the counters."""
+    returns the counters. `mapped` runs the signing and band phases (default: in this process)."""
     dest.mkdir(parents=True, exist_ok=True)
     for stale in dest.glob(".work-*"):  # left by a killed run (SIGKILL skips `finally`)
         shutil.rmtree(stale, ignore_errors=True)
@@ -102,7 +102,7 @@ def run(src: Path, dest: Path, params: DedupParams, dates: dict[str, str | None]
     try:
         with dedup.without_cyclic_gc():
             source = ParquetSource(src, params.shard_rows)
-            decided = plan.decide_corpus(source, DiskStore(work), params, dates, progress)
+            decided = plan.decide_corpus(source, DiskStore(work), params, dates, progress, mapped)
             progress("marks", 0)
             marks = dedup.marks_of(decided, params)
             with pio.StreamWriters(dest, {"paragraphs": schema.PARAGRAPHS}) as writers:

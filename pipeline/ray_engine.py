@@ -1,4 +1,4 @@
-"""`--engine ray`: the per-document stages (ingest, extract, strip) on Ray; dedup and export local.
+"""`--engine ray`: the per-document stages (ingest, extract, strip) and dedup's shard phases on Ray.
 
 The stages run the very task objects of the local engine (pipeline/tasks.py) through the same
 runner entry points; only the mapper differs: `RayMapper` stands in for `pool.ordered_map`.
@@ -6,6 +6,11 @@ Each batch the runner reads is written as one Parquet shard under the work folde
 pyarrow/fsspec URI, so S3 on a cluster), a Ray actor reads the shard, runs the task on it and
 returns the stage result, and results come back in shard order, at most two shards per actor in
 flight. The driver writes the stage outputs exactly as the local engine does.
+
+dedup goes the same way (`runner.run_dedup` with this mapper): the signing phase over shards of
+the strip output and the band group-by (one shard per band: its keys over the whole corpus) run on
+actors; the cluster merge and the filter, the one step that sees the whole corpus, and export stay
+in the driver.
 
 Why actors over shards and not Ray Data's `map_batches`: identical bytes need identical batches
 (each batch is one row group of the stage output, and strip's lookups are per batch), and Ray
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "--engine ray needs Ray, an optional extra: pip install 'pipeline[ray]' (in a checkout: " \
                "pip install -e '.[ray]')"
 PER_DOCUMENT = ("ingest", "extract", "strip")
+ON_RAY = (*PER_DOCUMENT, "dedup")
 
 
 def import_ray() -> Any:
@@ -189,10 +195,10 @@ def session(address: str | None, workers: int) -> Iterator[None]:
 
 def run(command: str, out: Path, params: Params, workers: int, raw_dir: Path | None = None,
         address: str | None = None, work_dir: str | None = None) -> dict[str, Any]:
-    """`pipeline run|ingest|extract|strip --engine ray`: the per-document stages on Ray; for `run`,
-    dedup and export afterwards on the local engine."""
-    if command not in ("run", *PER_DOCUMENT):
-        raise ValueError(f"--engine ray runs {', '.join(PER_DOCUMENT)} and run, not {command}")
+    """`pipeline run|ingest|extract|strip|dedup --engine ray`: the per-document stages and dedup's
+    shard phases on Ray; for `run`, export afterwards in this process."""
+    if command not in ("run", *ON_RAY):
+        raise ValueError(f"--engine ray runs {', '.join(ON_RAY)} and run, not {command}")
     import_ray()  # the one-line error before any work
     mapper = RayMapper(work_dir or (out / "ray-work").resolve().as_posix())
     results: dict[str, Any] = {}
@@ -200,15 +206,11 @@ def run(command: str, out: Path, params: Params, workers: int, raw_dir: Path | N
         if command in ("run", "ingest"):
             assert raw_dir is not None
             results["ingest"] = runner.run_ingest(raw_dir, out, params, workers, mapper)
-        for stage in ("extract", "strip"):
+        for stage in ("extract", "strip", "dedup"):
             if command in ("run", stage):
                 results[stage] = getattr(runner, f"run_{stage}")(out, params, workers, mapper)
     if command == "run":
-        # The dedup rewrite into shard-wise phases lands separately; until it is wired to Ray,
-        # dedup and export run here, in this process.
-        log.info("--engine ray: dedup and export run on the local engine")
-        results["dedup"] = runner.run_dedup(out, params)
-        results["export"] = runner.run_export(out, params)
+        results["export"] = runner.run_export(out, params)  # one pass writing files: nothing to spread
     if work_dir is None:
         _remove_if_empty(out / "ray-work")
     return results

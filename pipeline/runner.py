@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from pipeline import __version__, dedup_run, pool, rawdir, schema, tasks, timing
 from pipeline import parquet_io as pio
+from pipeline.dedup import plan
 from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
@@ -189,7 +190,10 @@ def run_strip(out: Path, params: Params, workers: int = 1,
     return counters
 
 
-def run_dedup(out: Path, params: Params) -> dict[str, Any]:
+def run_dedup(out: Path, params: Params, workers: int = 1,
+              map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
+    """dedup's signing and band phases over `workers` (any count gives the same bytes); the merge
+    and the filter in this process."""
     src = _need(stage_dir(out, "strip") / "paragraphs.parquet", "strip")
     docs = pio.read_table(stage_dir(out, "extract") / "documents.parquet", columns=["doc_id", "date"])
     status = pio.read_table(src, columns=["status"]).column("status")
@@ -199,7 +203,8 @@ def run_dedup(out: Path, params: Params) -> dict[str, Any]:
             bar.set_description(f"dedup: {phase}", refresh=False)
             bar.update(k)
 
-        counters = dedup_run.run(src, stage_dir(out, "dedup"), params.dedup, dedup.dates_of(docs), progress)
+        counters = dedup_run.run(src, stage_dir(out, "dedup"), params.dedup, dedup.dates_of(docs), progress,
+                                 plan.Run(map_fn, workers))
     _write_metrics(out, "dedup", counters)
     _summary("dedup", counters["kept"], counters["paragraphs_in"], "paragraphs")
     return counters
@@ -274,7 +279,7 @@ def run_all_timed(raw_dir: Path, out: Path, params: Params,
     steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers),
              "extract": lambda: run_extract(out, params, workers),
              "strip": lambda: run_strip(out, params, workers),
-             "dedup": lambda: run_dedup(out, params),
+             "dedup": lambda: run_dedup(out, params, workers),
              "export": lambda: run_export(out, params)}
     results: dict[str, dict[str, Any]] = {}
     times: list[timing.StageTime] = []

@@ -6,6 +6,8 @@ One local Ray (2 CPUs) for the whole module: starting Ray costs seconds.
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 import time
@@ -14,10 +16,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import yaml
 from conftest import RAW, ROOT
 
 from pipeline import cli, ray_engine, runner, schema, tasks
-from pipeline.params import ExtractParams, IngestParams, Params
+from pipeline.params import DedupParams, ExtractParams, IngestParams, Params
 from pipeline.stages.extract import Extracted, extract_html
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -70,14 +73,56 @@ def test_ray_engine_matches_local_on_a_generated_corpus(local_ray: None, tmp_pat
     raw = tmp_path / "raw"
     CorpusMaker(seed=11, html_share=0.02).write(raw, 2000)  # text-heavy: fast to extract
     # Small batches: a few dozen shards per stage, shared between the two actors.
-    params = Params(ingest=IngestParams(batch_size=64))
+    # dedup: shards of 2,000 paragraphs, so the signing phase has several.
+    params = Params(ingest=IngestParams(batch_size=64), dedup=DedupParams(shard_rows=2000))
     local = runner.run_all(raw, tmp_path / "local", params, workers=1)
     work = tmp_path / "work"
     on_ray = ray_engine.run("run", tmp_path / "ray", params, 2, raw, work_dir=work.as_uri())
     assert local == on_ray and on_ray["export"]["articles"] > 1800
     assert on_ray["ingest"]["documents"] == 2000
+    assert local["dedup"]["paragraphs_in"] > 3 * 2000 and local["dedup"]["removed_across_documents"] > 0
     _assert_same(tmp_path / "local", tmp_path / "ray")
     assert not any(work.iterdir())  # every stage's shard folder is gone
+    # And dedup alone over a local pool of 2 workers, on the same strip output.
+    pooled = _upstream_of_dedup(tmp_path / "local", tmp_path / "pooled")
+    assert runner.run_dedup(pooled, params, workers=2) == local["dedup"]
+    assert _dedup_files(pooled) == _dedup_files(tmp_path / "local")
+
+
+def _upstream_of_dedup(src: Path, dest: Path) -> Path:
+    """A copy of a run's extract and strip outputs: what `pipeline dedup` reads."""
+    for stage in ("extract", "strip"):
+        shutil.copytree(src / "stages" / stage, dest / "stages" / stage)
+    return dest
+
+
+def _dedup_files(out: Path) -> dict[str, bytes]:
+    files = {p.name: p.read_bytes() for p in sorted((out / "stages" / "dedup").iterdir())}
+    assert sorted(files) == ["dup_clusters.parquet", "paragraphs.parquet"]  # and no work folder left
+    return {**files, "metrics": (out / "metrics" / "dedup.json").read_bytes()}
+
+
+def test_dedup_on_a_pool_and_on_ray_writes_the_bytes_of_one_worker(local_ray: None, sample_out: Path,
+                                                                   tmp_path: Path) -> None:
+    """`pipeline dedup --workers 1|2 [--engine ray]` on the sample's strip output, cut into shards
+    of 25 paragraphs: same files, and copies across shards are still found."""
+    with open(ROOT / "params.yaml", encoding="utf-8") as f:
+        raw_params = yaml.safe_load(f)
+    raw_params["dedup"]["shard_rows"] = 25
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(raw_params), encoding="utf-8")
+    outs = {}
+    for name, extra in (("one", ["--workers", "1"]), ("pool", ["--workers", "2"]),
+                        ("ray", ["--workers", "2", "--engine", "ray"])):
+        out = _upstream_of_dedup(sample_out, tmp_path / name)
+        assert cli.main(["-q", "dedup", "--out", str(out), "--params", str(params_file), *extra]) == 0
+        outs[name] = _dedup_files(out)
+    assert outs["pool"] == outs["one"] and outs["ray"] == outs["one"]
+    assert not (tmp_path / "ray" / "ray-work").exists()
+    counters = json.loads(outs["one"]["metrics"])["dedup"]
+    assert counters["paragraphs_in"] > 4 * 25 and counters["removed_across_documents"] > 0
+    # The sample run (params.yaml: one shard) wrote the same files.
+    assert outs["one"] == _dedup_files(sample_out)
 
 
 def _slow_on_marker(html: str, params: ExtractParams) -> Extracted | None:

@@ -15,10 +15,12 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from pipeline.dedup.bands import band_pairs, candidates_datasketch, id_bits, unique_pairs
+from pipeline.dedup import tasks
+from pipeline.dedup.bands import candidates_datasketch, id_bits, unique_pairs
 from pipeline.dedup.decide import Decisions, decide
-from pipeline.dedup.phases import RowIndex, Signed, gather, index_rows, rank, sign
+from pipeline.dedup.phases import RowIndex, Signed, gather, index_rows, rank
 from pipeline.dedup.sketch import RowStats
+from pipeline.dedup.tasks import Run
 from pipeline.params import DedupParams
 
 KEY_COLUMNS = ["doc_id", "para_idx", "status"]
@@ -82,35 +84,42 @@ class Decided:
 
 
 def _sign_shards(source: Source, ix: RowIndex, store: KeyStore, p: DedupParams,
-                 progress: Progress) -> list[Signed]:
-    """Phase 2 over every shard; band keys go to the store, the rest (small) is returned."""
+                 progress: Progress, run: Run) -> list[Signed]:
+    """Phase 2 over every shard, through the mapper; band keys go to the store, the rest (small)
+    is returned."""
+    def items() -> Iterator[pa.Table]:
+        for start, shard in source.shards(["text"]):
+            rows = ix.row_at[start:start + shard.num_rows]
+            live = np.flatnonzero(rows >= 0)
+            yield tasks.sign_shard(shard.column("text").take(pa.array(live)), rows[live])
+
     parts = []
-    for i, (start, shard) in enumerate(source.shards(["text"])):
-        rows = ix.row_at[start:start + shard.num_rows]
-        live = np.flatnonzero(rows >= 0)
-        signed = sign(shard.column("text").take(pa.array(live)).to_pylist(), rows[live], p)
+    for i, signed in enumerate(run.map_fn(tasks.SignTask(p), items(), run.workers)):
         store.put(i, signed.mh_rows, signed.keys)
         parts.append(replace(signed, keys=np.zeros((0, 0), np.uint64)))
-        progress("sketch", len(live))
+        progress("sketch", len(signed.rows))
     return parts
 
 
-def _candidates(store: KeyStore, p: DedupParams, n: int) -> Callable[[np.ndarray], tuple]:
-    """LSH candidates among given rows, one band at a time over every shard's keys."""
+def _candidates(store: KeyStore, p: DedupParams, n: int, run: Run) -> Callable[[np.ndarray], tuple]:
+    """LSH candidates among given rows, one band at a time over every shard's keys; each band's
+    group-by through the mapper, pairs taken in band order."""
     def candidates(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         wanted = np.zeros(n, dtype=bool)
         wanted[ids] = True
-        bits, los, his = id_bits(ids), [], []
-        for j in range(p.band_split()[0]):
-            got = [(rows[wanted[rows]], keys[wanted[rows]]) for rows, keys in store.band(j)]
-            rows = np.concatenate([g[0] for g in got]) if got else np.zeros(0, np.int64)
-            keys = np.concatenate([g[1] for g in got]) if got else np.zeros(0, np.uint64)
-            lo, hi = band_pairs(keys, rows, bits, p.bucket_cap)
-            los.append(lo)
-            his.append(hi)
-        if not los:
+
+        def items() -> Iterator[pa.Table]:
+            for j in range(p.band_split()[0]):
+                got = [(rows[wanted[rows]], keys[wanted[rows]]) for rows, keys in store.band(j)]
+                rows = np.concatenate([g[0] for g in got]) if got else np.zeros(0, np.int64)
+                keys = np.concatenate([g[1] for g in got]) if got else np.zeros(0, np.uint64)
+                yield tasks.band_table(rows, keys)
+
+        pairs = list(run.map_fn(tasks.BandTask(id_bits(ids), p.bucket_cap), items(), run.workers))
+        if not pairs:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return unique_pairs(np.concatenate(los), np.concatenate(his), n)
+        return unique_pairs(np.concatenate([lo for lo, _ in pairs]), np.concatenate([hi for _, hi in pairs]),
+                            n)
     return candidates
 
 
@@ -124,15 +133,18 @@ def _candidates_datasketch(parts: list[Signed], p: DedupParams, n: int) -> Calla
 
 
 def decide_corpus(source: Source, store: KeyStore, p: DedupParams, dates: dict[str, str | None],
-                  progress: Progress) -> Decided:
-    """Index, sign every shard, then the merge: every decision for the live rows of `source`."""
+                  progress: Progress, run: Run | None = None) -> Decided:
+    """Index, sign every shard, then the merge: every decision for the live rows of `source`.
+    `run` maps the signing and band phases (default: in this process)."""
+    run = run or Run()
     ix = index_rows(source.keys())
-    parts = _sign_shards(source, ix, store, p, progress)
+    parts = _sign_shards(source, ix, store, p, progress, run)
     stats = gather(parts, ix.n_rows)
     if p.backend == "datasketch":
         candidates = _candidates_datasketch(parts, p, ix.n_rows)
     else:
-        candidates = _candidates(store, p, ix.n_rows)
+        # A corpus of one shard is small: starting a pool or actors would cost more than its bands.
+        candidates = _candidates(store, p, ix.n_rows, run if len(parts) > 1 else Run())
     del parts
 
     def texts_of(rows: np.ndarray) -> list[str]:
