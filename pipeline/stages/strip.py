@@ -97,22 +97,26 @@ def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | 
 
 
 def line_matcher(rules: RuleSet, hostname: str | None, fmt: str | None,
-                 cache: dict[tuple[Rule, ...], LineMatcher] | None = None) -> LineMatcher:
+                 cache: dict[tuple[Any, ...], LineMatcher] | None = None) -> LineMatcher:
     """The line rules for this host and format; `cache` shares one matcher between the documents
-    of a batch that get the same rules (nearly all of them: few rules name a host)."""
-    applicable = tuple(r for r in rules.line_rules if r.applies_to(hostname, fmt))
+    of a batch that get the same rules (nearly all of them: few rules name a host). It is keyed
+    by host and format first: hashing the rules themselves for every document cost more."""
     if cache is None:
-        return LineMatcher(applicable)
-    if applicable not in cache:
-        cache[applicable] = LineMatcher(applicable)
-    return cache[applicable]
+        return LineMatcher(tuple(r for r in rules.line_rules if r.applies_to(hostname, fmt)))
+    found = cache.get(("doc", hostname, fmt))
+    if found is None:
+        applicable = tuple(r for r in rules.line_rules if r.applies_to(hostname, fmt))
+        ids = ("rules", *(r.id for r in applicable))
+        found = cache.get(ids) or LineMatcher(applicable)
+        cache[ids] = cache[("doc", hostname, fmt)] = found
+    return found
 
 
 def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   guard_fraction: float, site: str | None = None,
                   index: TemplateIndex | None = None,
                   view: heuristics.DocView | None = None, fmt: str | None = None,
-                  matchers: dict[tuple[Rule, ...], LineMatcher] | None = None) -> DocVerdict:
+                  matchers: dict[tuple[Any, ...], LineMatcher] | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     view = view or heuristics.DocView(paras)
     own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
@@ -168,7 +172,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         if row["status"] == schema.KEPT:
             by_doc.setdefault(row["doc_id"], []).append(row)
     guarded: list[str] = []
-    matchers: dict[tuple[Rule, ...], LineMatcher] = {}
+    matchers: dict[tuple[Any, ...], LineMatcher] = {}
     for doc_id, doc_rows in by_doc.items():
         doc_rows.sort(key=lambda r: r["para_idx"])
         texts = [r["text"] for r in doc_rows]

@@ -1,0 +1,62 @@
+"""The literal prefilter of the line rules must not change which rule matches a line."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.rules import load_rules
+from pipeline.rules.lines import LineMatcher
+from pipeline.rules.prefilter import Prefilter, fold, required_literals
+
+RULES = load_rules().line_rules
+MATCHER = LineMatcher(RULES)
+# Words the rules look for, and the characters whose case folding differs from str.lower's.
+WORDS = sorted({lit for r in RULES if r.compiled is not None
+                for lit in (required_literals(r.compiled) or ())} | {"AP", "Reuters", "Getty Images"})
+TRICKY = ["ſ", "İ", "ı", "\u212a", "µ", "ς", "Σ", "é", "’", "©", " ", "\t", ":", "."]
+
+
+def _first_by_every_rule(text: str, index: int, count: int):
+    n_words = len(text.split())
+    return next((r for r in RULES if r.in_position(index, count) and r.matches(text, n_words)), None)
+
+
+def test_required_literals_of_simple_patterns() -> None:
+    assert required_literals(re.compile(r"\b(foo|bars?) b", re.I)) == {"foo", "bar"}
+    assert required_literals(re.compile(r"^\d+ items?$")) == {" item"}
+    assert required_literals(re.compile(r"^(a|\d+)x")) is None  # "\d+" needs no literal
+    assert required_literals(re.compile(r"(?x) foo bar")) is None  # verbose: not modelled
+
+
+def test_fold_follows_re_case_folding() -> None:
+    for ch in ["ſ", "İ", "ı", "\u212a", "µ", "ς"]:
+        for other in ["s", "i", "k", "μ", "σ"]:
+            same = re.fullmatch(re.escape(other), ch, re.IGNORECASE) is not None
+            assert same <= (fold(ch) == fold(other)), (ch, other)
+
+
+def test_prefilter_reports_overlapping_literals() -> None:
+    pre = Prefilter([(0, frozenset({"photo"})), (1, frozenset({"otograph"})), (2, frozenset({"pho"}))])
+    assert pre.hits("A PHOTOGRAPH") == {0, 1, 2}
+    assert pre.hits("a phone") == {2}
+    assert pre.hits("nothing") == set()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS + TRICKY + ["the", "1", "2019", "said", "Photo:"]), max_size=25),
+       st.integers(0, 5))
+def test_matcher_agrees_with_every_rule(parts: list[str], from_end: int) -> None:
+    text = " ".join(parts).strip() or "x"
+    for variant in (text, text.upper(), text.title(), text.replace("s", "ſ").replace("i", "ı")):
+        count = from_end + 1
+        assert MATCHER.first_match(variant, 0, count) is _first_by_every_rule(variant, 0, count)
+
+
+def test_matcher_agrees_on_rule_examples() -> None:
+    for rule in RULES:
+        for text in [*rule.examples.get("match", []), *rule.examples.get("no_match", [])]:
+            for variant in (text, text.upper(), text.lower()):
+                assert MATCHER.first_match(variant, 0, 1) is _first_by_every_rule(variant, 0, 1)
