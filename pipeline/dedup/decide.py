@@ -9,7 +9,7 @@ order in which pairs were found. Each cluster keeps one survivor, chosen by `ran
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,27 +37,28 @@ TextsOf = Callable[[np.ndarray], list[str]]
 Candidates = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+# Pairs whose shingle sets are built at once: a frozenset of a paragraph's hashes costs a few KB,
+# so sets live for one chunk of pairs, never for every candidate of the corpus at once.
+PAIR_CHUNK = 4096
+
+
 class _Sets:
-    """Texts and shingle sets fetched on demand for the rows that need them (candidates only)."""
+    """The texts of the rows one step needs (one read), and their shingle sets chunk by chunk."""
 
-    def __init__(self, texts_of: TextsOf, k: int) -> None:
-        self._texts_of, self._k = texts_of, k
-        self._sets: dict[int, frozenset[int]] = {}
-        self._texts: dict[int, str] = {}
-
-    def load(self, rows: np.ndarray) -> None:
-        need = [r for r in np.unique(rows).tolist() if r not in self._sets]
-        if not need:
-            return
-        texts = self._texts_of(np.array(need, dtype=np.int64))
-        self._texts.update(zip(need, texts, strict=True))
-        self._sets.update(zip(need, shingle_sets(texts, self._k), strict=True))
-
-    def __getitem__(self, row: int) -> frozenset[int]:
-        return self._sets[row]
+    def __init__(self, texts_of: TextsOf, rows: np.ndarray, k: int) -> None:
+        need = np.unique(rows)
+        self._texts = dict(zip(need.tolist(), texts_of(need) if len(need) else [], strict=True))
+        self._k = k
 
     def text(self, row: int) -> str:
         return self._texts[row]
+
+    def chunks(self, lo: np.ndarray, hi: np.ndarray) -> Iterator[tuple[list[int], list[int], dict]]:
+        """(lo rows, hi rows, row -> shingle set) for consecutive chunks of the pairs, in order."""
+        for start in range(0, len(lo), PAIR_CHUNK):
+            a, b = lo[start:start + PAIR_CHUNK].tolist(), hi[start:start + PAIR_CHUNK].tolist()
+            rows = sorted(set(a) | set(b))
+            yield a, b, dict(zip(rows, shingle_sets([self._texts[r] for r in rows], self._k), strict=True))
 
 
 def _in_scope(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, scope: str) -> np.ndarray:
@@ -104,12 +105,13 @@ def _representatives(sk: RowStats, eligible: np.ndarray, p: DedupParams) -> np.n
     return np.sort(idx[order[first]])
 
 
-def _near_pairs(candidates: Candidates, sk: RowStats, reps, doc, p, sets: _Sets, counters):
+def _near_pairs(candidates: Candidates, sk: RowStats, reps, doc, p, texts_of: TextsOf, counters):
     lo, hi = candidates(sk.mh_rows[reps])
     keep = _copy_pair(lo, hi, doc, sk.n_words, p)
     lo, hi = lo[keep], hi[keep]
-    sets.load(np.concatenate((lo, hi)))
-    jac = np.array([_jaccard(sets[a], sets[b]) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
+    sets = _Sets(texts_of, np.concatenate((lo, hi)), p.shingle_size)
+    jac = np.array([_jaccard(got[x], got[y]) for a, b, got in sets.chunks(lo, hi)
+                    for x, y in zip(a, b, strict=True)])
     ok = jac >= p.threshold if len(jac) else np.zeros(0, dtype=bool)
     counters["candidates_checked"] = len(lo)
     counters["candidates_rejected_by_verification"] = len(lo) - int(ok.sum())
@@ -144,7 +146,8 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return inter / union if union else 1.0
 
 
-def _copies(clusters, sk: RowStats, rank: np.ndarray, sets: _Sets, p: DedupParams, out: Decisions) -> None:
+def _copies(clusters, sk: RowStats, rank: np.ndarray, texts_of: TextsOf, p: DedupParams,
+            out: Decisions) -> None:
     near: list[tuple[int, int]] = []  # (member, survivor) of near copies, verified below in one go
     rank_of = rank.tolist()
     for members in clusters:
@@ -161,29 +164,30 @@ def _copies(clusters, sk: RowStats, rank: np.ndarray, sets: _Sets, p: DedupParam
     if not near:
         return
     m_rows, s_rows = (np.array(c, dtype=np.int64) for c in zip(*near, strict=True))
-    sets.load(np.concatenate((m_rows, s_rows)))
-    # Signatures are not kept past their shard: rebuilt here for these rows only (same values).
-    both = np.unique(np.concatenate((m_rows, s_rows)))
-    sig = sketch([sets.text(r) for r in both.tolist()], p.shingle_size, p.num_perm, p.seed,
-                 p.minhash_min_words).sig
-    sims = (sig[np.searchsorted(both, m_rows)] == sig[np.searchsorted(both, s_rows)]).mean(axis=1)
-    for (m, survivor), sim in zip(near, sims.tolist(), strict=True):
-        out.copies[m] = (survivor, False, sim, _jaccard(sets[m], sets[survivor]))
+    sets = _Sets(texts_of, np.concatenate((m_rows, s_rows)), p.shingle_size)
+    for ms, ss, got in sets.chunks(m_rows, s_rows):
+        # Signatures are not kept past their shard: rebuilt here for these rows only (same values).
+        both = sorted(got)
+        sig = sketch([sets.text(r) for r in both], p.shingle_size, p.num_perm, p.seed,
+                     p.minhash_min_words).sig
+        sims = (sig[np.searchsorted(both, ms)] == sig[np.searchsorted(both, ss)]).mean(axis=1)
+        for m, survivor, sim in zip(ms, ss, sims.tolist(), strict=True):
+            out.copies[m] = (survivor, False, sim, _jaccard(got[m], got[survivor]))
 
 
-def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParams, sets: _Sets):
+def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParams, texts_of: TextsOf):
     """row -> (container, score) for rows whose shingles lie mostly inside a longer live row."""
     small, big = contain.candidates(sk, alive, p.bucket_cap)
     ok = _in_scope(small, big, doc, p.scope)
     small, big = small[ok], big[ok]
-    sets.load(np.concatenate((small, big)))
     best: dict[int, tuple[int, float]] = {}
-    for a, b in zip(small.tolist(), big.tolist(), strict=True):
-        sa = sets[a]
-        score = len(sa & sets[b]) / len(sa) if sa else 0.0
-        if score >= p.containment_threshold and (
-                a not in best or (-score, b) < (-best[a][1], best[a][0])):
-            best[a] = (b, score)
+    for smalls, bigs, got in _Sets(texts_of, np.concatenate((small, big)), p.shingle_size).chunks(small, big):
+        for a, b in zip(smalls, bigs, strict=True):
+            sa = got[a]
+            score = len(sa & got[b]) / len(sa) if sa else 0.0
+            if score >= p.containment_threshold and (
+                    a not in best or (-score, b) < (-best[a][1], best[a][0])):
+                best[a] = (b, score)
     return best
 
 
@@ -200,20 +204,19 @@ def decide(sk: RowStats, doc: np.ndarray, rank: np.ndarray, p: DedupParams, cand
     out.counters.update(candidates_checked=0, candidates_rejected_by_verification=0)
     n = len(sk.n_words)
     eligible = sk.n_words >= p.min_words
-    sets = _Sets(texts_of, p.shingle_size)
     phase("candidates")
     ex_lo, ex_hi = _exact_pairs(sk, eligible, doc, p)
     reps = _representatives(sk, eligible, p)
-    nr_lo, nr_hi = _near_pairs(candidates, sk, reps, doc, p, sets, out.counters)
+    nr_lo, nr_hi = _near_pairs(candidates, sk, reps, doc, p, texts_of, out.counters)
     lo, hi = unique_pairs(np.concatenate((ex_lo, nr_lo)), np.concatenate((ex_hi, nr_hi)), n)
     phase("clusters")
     uf = UnionFind()
     uf.union_all(zip(lo.tolist(), hi.tolist(), strict=True))
-    _copies(uf.clusters(), sk, rank, sets, p, out)
+    _copies(uf.clusters(), sk, rank, texts_of, p, out)
     alive = eligible.copy()
     alive[list(out.copies)] = False
     phase("containment")
-    out.contained = _containment(sk, alive, doc, p, sets)
+    out.contained = _containment(sk, alive, doc, p, texts_of)
     out.counters["clusters"] = len(out.clusters)
     out.counters["skipped_below_min_words"] = int((~eligible).sum())
     return out

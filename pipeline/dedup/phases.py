@@ -29,30 +29,39 @@ from pipeline.params import DedupParams
 
 @dataclass(frozen=True)
 class RowIndex:
+    """Arrays, not Python lists: a few bytes per row whatever the corpus size."""
+
     row_at: np.ndarray     # int64 per position in the input: its global row, -1 if not live
     positions: np.ndarray  # int64 per row: its position in the input
-    doc: np.ndarray        # int64 per row: document number (ascending with the row)
-    doc_ids: list[str]     # per row
-    para_idx: list[int]    # per row
+    doc: np.ndarray        # int32 per row: document number (ascending with the row)
+    doc_names: list[str]   # per document number: its doc_id
+    para_idx: np.ndarray   # int32 per row
 
     @property
     def n_rows(self) -> int:
         return len(self.positions)
+
+    def key(self, row: int) -> str:
+        """`doc_id:para_idx` of a row, as the outputs name paragraphs."""
+        return f"{self.doc_names[self.doc[row]]}:{self.para_idx[row]}"
 
 
 def index_rows(keys: pa.Table) -> RowIndex:
     """Rows of the live paragraphs of `keys` (doc_id, para_idx, status; input order)."""
     status = keys.column("status").to_numpy(zero_copy_only=False)
     live = np.flatnonzero(status == schema.KEPT)
+    del status
     sub = keys.select(["doc_id", "para_idx"]).take(pa.array(live))
     order = pc.sort_indices(sub, [("doc_id", "ascending"), ("para_idx", "ascending")]).to_numpy()
     positions = live[order].astype(np.int64)
     sub = sub.take(pa.array(order))
     row_at = np.full(keys.num_rows, -1, dtype=np.int64)
     row_at[positions] = np.arange(len(positions))
-    doc = pc.dictionary_encode(sub.column("doc_id")).combine_chunks().indices.to_numpy().astype(np.int64)
-    return RowIndex(row_at, positions, doc, sub.column("doc_id").to_pylist(),
-                    sub.column("para_idx").to_pylist())
+    # Sorted by doc_id, so the dictionary is in order of first appearance: ascending doc numbers.
+    codes = pc.dictionary_encode(sub.column("doc_id")).combine_chunks()
+    para_idx = sub.column("para_idx").to_numpy().astype(np.int32)
+    return RowIndex(row_at, positions, codes.indices.to_numpy().astype(np.int32),
+                    codes.dictionary.to_pylist(), para_idx)
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ def gather(parts: list[Signed], n_rows: int) -> RowStats:
     return RowStats(n_words, exact, mh_rows, n_shingles, n_chars, samples, n_sampled)
 
 
-def rank(policy: str, doc: np.ndarray, doc_ids: list[str], n_chars: np.ndarray,
+def rank(policy: str, doc: np.ndarray, doc_names: list[str], n_chars: np.ndarray,
          dates: dict[str, str | None]) -> np.ndarray:
     """Survivor rank of each row (lower survives; ties go to the earliest row)."""
     n = len(doc)
@@ -111,6 +120,8 @@ def rank(policy: str, doc: np.ndarray, doc_ids: list[str], n_chars: np.ndarray,
         np.add.at(size, doc, n_chars)
         return -size[doc]
     # earliest_date: ISO dates sort as strings; a document without a date comes last.
-    order = sorted({dates.get(d) or "~" for d in doc_ids})
+    # (Ranked per document, then spread to its rows.)
+    order = sorted({dates.get(d) or "~" for d in doc_names})
     pos = {v: i for i, v in enumerate(order)}
-    return np.array([pos[dates.get(d) or "~"] for d in doc_ids], dtype=np.int64)
+    of_doc = np.array([pos[dates.get(d) or "~"] for d in doc_names], dtype=np.int64)
+    return of_doc[doc]

@@ -156,6 +156,6 @@ def decide_corpus(source: Source, store: KeyStore, p: DedupParams, dates: dict[s
             out[i] = t
         return out
 
-    ranks = rank(p.survivor, ix.doc, ix.doc_ids, stats.n_chars, dates)
+    ranks = rank(p.survivor, ix.doc, ix.doc_names, stats.n_chars, dates)
     dec = decide(stats, ix.doc, ranks, p, candidates, texts_of, phase=lambda name: progress(name, 0))
     return Decided(ix, stats, dec)

@@ -27,6 +27,7 @@ from pipeline.dedup import plan
 from pipeline.dedup.decide import Decisions
 from pipeline.dedup.minhash import shingle_hashes
 from pipeline.dedup.normalise import normalise, tokenise
+from pipeline.dedup.phases import RowIndex
 from pipeline.dedup.plan import Decided
 from pipeline.params import DedupParams
 from pipeline.result import StageResult
@@ -63,39 +64,18 @@ def shingle_set(text: str, k: int) -> frozenset[int]:
     return frozenset(sh.hashes.tolist())
 
 
-def _key(doc_ids: list[str], idx: list[int], row: int) -> str:
-    return f"{doc_ids[row]}:{idx[row]}"
+# Marks.rule: what removed a row, if anything.
+_NONE, _EXACT, _NEAR, _CONTAINED = 0, 1, 2, 3
+_RULE_IDS = {_EXACT: EXACT_RULE, _NEAR: NEAR_RULE, _CONTAINED: CONTAINED_RULE}
 
 
-def _copy_marks(dec: Decisions, doc_ids: list[str], idx: list[int], cluster_of: dict[int, int]):
-    for row, (surv, exact, sim, jac) in dec.copies.items():
-        scope = "within the document" if doc_ids[surv] == doc_ids[row] else "across documents"
-        kind = "exact duplicate" if exact else f"near duplicate (Jaccard {jac:.3f} >= threshold)"
-        key = _key(doc_ids, idx, surv)
-        yield row, {"status": schema.REMOVED, "stage": STAGE, "rule_id": EXACT_RULE if exact else NEAR_RULE,
-                    "reason": f"{kind} of {key}, {scope} (cluster {cluster_of[row]})", "dup_of": key,
-                    "similarity": round(sim, 6), "jaccard": round(jac, 6)}
-
-
-def _contained_marks(dec: Decisions, doc_ids: list[str], idx: list[int], p: DedupParams):
-    for row, (box, score) in dec.contained.items():
-        same = doc_ids[box] == doc_ids[row]
-        mark: dict[str, Any] = {"contained_in": _key(doc_ids, idx, box), "containment": round(score, 6)}
-        if p.remove_contained_within_document if same else p.remove_contained_across_documents:
-            scope = "within the document" if same else "across documents"
-            mark.update(status=schema.REMOVED, stage=STAGE, rule_id=CONTAINED_RULE,
-                        reason=(f"contained in {mark['contained_in']} ({score:.3f} of its shingles), "
-                                f"{scope}"))
-        yield row, mark
-
-
-def _clusters_table(dec: Decisions, doc_ids: list[str], idx: list[int]) -> pa.Table:
+def _clusters_table(dec: Decisions, ix: RowIndex) -> pa.Table:
     cols: dict[str, list] = {name: [] for name in schema.DUP_CLUSTERS.names}
     for cid, (surv, members) in enumerate(dec.clusters):
-        docs = sorted({doc_ids[m] for m in members})
+        docs = sorted({ix.doc_names[d] for d in ix.doc[members].tolist()})
         for name, value in (("cluster_id", cid), ("size", len(members)), ("n_documents", len(docs)),
-                            ("survivor", _key(doc_ids, idx, surv)),
-                            ("members", [f"{doc_ids[m]}:{idx[m]}" for m in members]), ("documents", docs)):
+                            ("survivor", ix.key(surv)), ("members", [ix.key(m) for m in members]),
+                            ("documents", docs)):
             cols[name].append(value)
     return pa.table([pa.array(cols[f.name], type=f.type) for f in schema.DUP_CLUSTERS],
                     schema=schema.DUP_CLUSTERS)
@@ -103,31 +83,98 @@ def _clusters_table(dec: Decisions, doc_ids: list[str], idx: list[int]) -> pa.Ta
 
 @dataclass(frozen=True)
 class Marks:
-    """What the filter phase writes: a mark (column -> value) per marked row, by input position."""
+    """What the filter phase writes, as arrays over the marked rows by ascending input position (a
+    few dozen bytes per marked row): the strings (keys, reasons) are made shard by shard."""
 
-    by_row: dict[int, dict[str, Any]]
-    rows: np.ndarray       # int64: the marked rows, by ascending position
-    positions: np.ndarray  # int64: their positions in the input, ascending
+    index: RowIndex
+    positions: np.ndarray    # int64: positions in the input, ascending
+    rows: np.ndarray         # int64: the marked rows, in that order
+    cluster: np.ndarray      # int64: cluster id, -1 if in none
+    dup_of: np.ndarray       # int64: survivor row of a copy, -1 if not a copy
+    similarity: np.ndarray   # float64 (copies)
+    jaccard: np.ndarray      # float64 (copies)
+    container: np.ndarray    # int64: row holding most of its shingles, -1 if none
+    containment: np.ndarray  # float64 (contained rows)
+    rule: np.ndarray         # int8: _NONE or the rule that removed it
+    same_doc: np.ndarray     # bool: the copy's survivor or the container is in the same document
+
+    @property
+    def removed(self) -> np.ndarray:
+        return self.rule != _NONE
+
+
+def _columns(n: int, rows: np.ndarray, dtype, at: np.ndarray, values) -> np.ndarray:
+    out = np.full(n, -1, dtype=dtype)
+    out[np.searchsorted(rows, at)] = values
+    return out
 
 
 def marks_of(decided: Decided, p: DedupParams) -> Marks:
     dec, ix = decided.decisions, decided.index
-    cluster_of = {m: cid for cid, (_, members) in enumerate(dec.clusters) for m in members}
-    by_row: dict[int, dict[str, Any]] = {r: {"dup_cluster": c} for r, c in cluster_of.items()}
-    for row, mark in [*_copy_marks(dec, ix.doc_ids, ix.para_idx, cluster_of),
-                      *_contained_marks(dec, ix.doc_ids, ix.para_idx, p)]:
-        by_row.setdefault(row, {}).update(mark)
-    rows = np.array(sorted(by_row), dtype=np.int64)
+    sizes = np.array([len(m) for _, m in dec.clusters], dtype=np.int64)
+    members = np.fromiter((m for _, ms in dec.clusters for m in ms), dtype=np.int64, count=int(sizes.sum()))
+    copied = np.fromiter(dec.copies, dtype=np.int64, count=len(dec.copies))
+    copy = np.array([v for v in dec.copies.values()], dtype=np.float64).reshape(-1, 4)
+    held = np.fromiter(dec.contained, dtype=np.int64, count=len(dec.contained))
+    box = np.array([v for v in dec.contained.values()], dtype=np.float64).reshape(-1, 2)
+    rows = np.unique(np.concatenate((members, copied, held)))
+    n = len(rows)
+    cluster = _columns(n, rows, np.int64, members, np.repeat(np.arange(len(sizes)), sizes))
+    dup_of = _columns(n, rows, np.int64, copied, copy[:, 0].astype(np.int64))
+    similarity, jaccard = (_columns(n, rows, np.float64, copied, copy[:, i]) for i in (2, 3))
+    container = _columns(n, rows, np.int64, held, box[:, 0].astype(np.int64))
+    containment = _columns(n, rows, np.float64, held, box[:, 1])
+    rule = np.where(dup_of < 0, _NONE, _NEAR).astype(np.int8)
+    rule[np.searchsorted(rows, copied[copy[:, 1] != 0])] = _EXACT
+    other = np.where(dup_of >= 0, dup_of, container)
+    same_doc = (other >= 0) & (ix.doc[np.maximum(other, 0)] == ix.doc[rows])
+    drop = (container >= 0) & np.where(same_doc, p.remove_contained_within_document,
+                                        p.remove_contained_across_documents)
+    rule[drop] = _CONTAINED
     order = np.argsort(ix.positions[rows], kind="stable")
-    return Marks(by_row, rows[order], ix.positions[rows][order])
+    return Marks(ix, ix.positions[rows][order], *(a[order] for a in (
+        rows, cluster, dup_of, similarity, jaccard, container, containment, rule, same_doc)))
+
+
+def _scope(same: bool) -> str:
+    return "within the document" if same else "across documents"
+
+
+def _reason(m: Marks, i: int) -> str:
+    ix, rule, same = m.index, int(m.rule[i]), bool(m.same_doc[i])
+    if rule == _CONTAINED:
+        score = float(m.containment[i])
+        return (f"contained in {ix.key(int(m.container[i]))} ({score:.3f} of its shingles), "
+                f"{_scope(same)}")
+    jac = float(m.jaccard[i])
+    kind = "exact duplicate" if rule == _EXACT else f"near duplicate (Jaccard {jac:.3f} >= threshold)"
+    return f"{kind} of {ix.key(int(m.dup_of[i]))}, {_scope(same)} (cluster {int(m.cluster[i])})"
+
+
+def _shard_values(m: Marks, lo: int, hi: int) -> dict[str, tuple[np.ndarray, list]]:
+    """column -> (indices into marks lo..hi that set it, their values)."""
+    ix, sel = m.index, np.arange(lo, hi)
+    out: dict[str, tuple[np.ndarray, list]] = {}
+    for name, has, value in (
+            ("dup_cluster", m.cluster >= 0, lambda i: int(m.cluster[i])),
+            ("status", m.removed, lambda i: schema.REMOVED), ("stage", m.removed, lambda i: STAGE),
+            ("rule_id", m.removed, lambda i: _RULE_IDS[int(m.rule[i])]),
+            ("reason", m.removed, lambda i: _reason(m, i)),
+            ("dup_of", m.dup_of >= 0, lambda i: ix.key(int(m.dup_of[i]))),
+            ("similarity", m.dup_of >= 0, lambda i: round(float(m.similarity[i]), 6)),
+            ("jaccard", m.dup_of >= 0, lambda i: round(float(m.jaccard[i]), 6)),
+            ("contained_in", m.container >= 0, lambda i: ix.key(int(m.container[i]))),
+            ("containment", m.container >= 0, lambda i: round(float(m.containment[i]), 6))):
+        at = sel[has[lo:hi]]
+        out[name] = (at, [value(i) for i in at.tolist()])
+    return out
 
 
 def filter_shard(table: pa.Table, start: int, marks: Marks) -> pa.Table:
     """The filter phase on one shard (input rows start .. start + n): each mark written at its row,
     unmarked rows keep their values; the paragraphs schema, whatever columns came in."""
     lo, hi = np.searchsorted(marks.positions, [start, start + table.num_rows])
-    items = [(pos - start, marks.by_row[r]) for pos, r in
-             zip(marks.positions[lo:hi].tolist(), marks.rows[lo:hi].tolist(), strict=True)]
+    values = _shard_values(marks, int(lo), int(hi))
     n, data = table.num_rows, {}
     for field_ in schema.PARAGRAPHS:
         name, typ = field_.name, field_.type
@@ -137,17 +184,16 @@ def filter_shard(table: pa.Table, start: int, marks: Marks) -> pa.Table:
             data[name] = table.column(name)
         else:
             data[name] = table.column(name).combine_chunks().cast(typ)
-        at = [(i, m[name]) for i, m in items if name in m] if name in _MARKS else []
-        if at:
+        at, vals = values.get(name, (np.zeros(0, np.int64), []))
+        if len(at):
             mask = np.zeros(n, dtype=bool)
-            mask[[i for i, _ in at]] = True
-            values = pa.array([v for _, v in at], type=typ)
-            data[name] = pc.replace_with_mask(data[name], pa.array(mask), values)
+            mask[marks.positions[at] - start] = True
+            data[name] = pc.replace_with_mask(data[name], pa.array(mask), pa.array(vals, type=typ))
     return pa.table(data, schema=schema.PARAGRAPHS)
 
 
 def clusters_table(decided: Decided) -> pa.Table:
-    return _clusters_table(decided.decisions, decided.index.doc_ids, decided.index.para_idx)
+    return _clusters_table(decided.decisions, decided.index)
 
 
 @contextmanager
@@ -189,13 +235,13 @@ def dates_of(documents: pa.Table | None) -> dict[str, str | None]:
 
 
 def counters(decided: Decided, marks: Marks) -> dict[str, Any]:
-    dec, by_row = decided.decisions, marks.by_row
-    removed = [r for r, m in by_row.items() if m.get("stage") == STAGE]
-    n_live = decided.index.n_rows
-    within = sum(1 for r in removed if "within the document" in by_row[r]["reason"])
+    dec, removed = decided.decisions, marks.removed
+    n_live, n_removed = decided.index.n_rows, int(removed.sum())
+    within = int((removed & marks.same_doc).sum())
+    by_rule = Counter(_RULE_IDS[r] for r in marks.rule[removed].tolist())
     return {
-        "paragraphs_in": n_live, "removed": len(removed), "kept": n_live - len(removed),
-        "removed_by_rule": dict(sorted(Counter(by_row[r]["rule_id"] for r in removed).items())),
-        "removed_within_document": within, "removed_across_documents": len(removed) - within,
+        "paragraphs_in": n_live, "removed": n_removed, "kept": n_live - n_removed,
+        "removed_by_rule": dict(sorted(by_rule.items())),
+        "removed_within_document": within, "removed_across_documents": n_removed - within,
         "contained_reported": len(dec.contained), **dec.counters,
     }
