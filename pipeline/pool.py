@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+import numpy as np
+
 _CTX = mp.get_context("forkserver")
 # Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
 # lxml, rules), trafilatura (extract imports it lazily; most of a worker's start) and pandas (which
@@ -125,8 +127,8 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
 
 def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, workers: int,
               merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
-    """`ordered_map` over slices of at most `size` rows of each batch (anything with `num_rows`
-    and `slice`), each batch's results merged back into one, in order.
+    """`ordered_map` over slices of at most `size` rows of each batch (an Arrow table, or
+    anything with `num_rows`, `slice` and `take`), each batch's results merged back into one, in order.
 
     Slices balance the workers when a batch is much more work than `size` rows (a few hundred
     pages take minutes to extract: four batches cannot keep two workers busy to the end), while
@@ -139,7 +141,10 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
             starts = range(0, max(batch.num_rows, 1), size)
             for k, start in enumerate(starts):
                 last.append(k == len(starts) - 1)
-                yield batch.slice(start, size)
+                if len(starts) == 1:
+                    yield batch
+                else:  # a view in this process; its own copy for a worker
+                    yield cut(batch, start, size) if workers > 1 else batch.slice(start, size)
 
     parts: list[Any] = []
     # Results are yielded in order: a slow slice at the head holds back the ones behind it, so
@@ -150,3 +155,14 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
         if last.popleft():
             yield merge(parts)
             parts = []
+
+
+def cut(batch: Any, start: int, size: int) -> Any:
+    """Rows `start` to `start + size` of `batch` in buffers of their own, to be pickled to a worker.
+
+    An Arrow slice is a view that pickles the whole of its parent's buffers: each 32-page slice
+    of a 256-page batch shipped all 256 pages (64 MB) to a worker, eight times per batch, and the
+    parent spent most of its time pickling them. `take` copies just the slice's rows.
+    """
+    n = min(size, batch.num_rows - start)
+    return batch.take(np.arange(start, start + n, dtype=np.int64))

@@ -4,6 +4,7 @@ batch back: the files written must not depend on the slice size or on the number
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,14 @@ def test_split_map_merges_each_batch_back_in_order() -> None:
         merged = list(pool.split_map(_rows, batches, 2, workers, _merge))
         assert merged == [{"n": 7, "ids": list(range(7))}, {"n": 0, "ids": []},
                           {"n": 3, "ids": [7, 8, 9]}]
+
+
+def test_a_slice_sent_to_a_worker_carries_only_its_own_rows() -> None:
+    # An Arrow slice pickles its parent's whole buffers: every 32-page slice shipped its batch.
+    batch = pa.table({"x": list(range(1000)), "text": [f"page {i} " * 50 for i in range(1000)]})
+    part = pool.cut(batch, 990, 32)
+    assert part.equals(batch.slice(990, 32)) and part.num_rows == 10
+    assert len(pickle.dumps(part)) * 20 < len(pickle.dumps(batch.slice(990, 32)))
 
 
 def _files(out: Path) -> dict[str, bytes]:
