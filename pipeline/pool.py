@@ -21,6 +21,7 @@ import ctypes
 import itertools
 import logging
 import multiprocessing as mp
+import multiprocessing.forkserver
 import os
 import select
 import signal
@@ -95,6 +96,14 @@ def _end_with(run_pid: int) -> None:
 def _call(item: Any) -> Any:
     assert _TASK is not None, "pool worker without a task"
     return _TASK(item)
+
+
+def start_server() -> None:
+    """Start the fork server now, without waiting for it: it imports `_PRELOAD` (about a second
+    of CPU) on the other core while this process lists and reads the first batches, instead of
+    after them, when the first pool asks for a worker. Call it only when a pool will follow."""
+    _CTX.set_forkserver_preload(list(_PRELOAD))
+    multiprocessing.forkserver.ensure_running()
 
 
 def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
