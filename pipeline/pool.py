@@ -33,6 +33,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
+import pyarrow.compute as pc
 
 _CTX = mp.get_context("forkserver")
 # Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
@@ -135,9 +136,11 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
 
 
 def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, workers: int,
-              merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
-    """`ordered_map` over slices of at most `size` rows of each batch (an Arrow table, or
-    anything with `num_rows`, `slice` and `take`), each batch's results merged back into one, in order.
+              merge: Callable[[list[Any]], Any], key: str | None = None) -> Iterator[Any]:
+    """`ordered_map` over slices of at most `size` rows of each batch (Arrow tables), each batch's
+    results merged back into one, in order. With `key` (a column whose equal values are
+    contiguous, such as a paragraph's doc_id), a slice is `size` runs of the key instead, so a
+    document is never cut in two.
 
     Slices balance the workers when a batch is much more work than `size` rows (a few hundred
     pages take minutes to extract: four batches cannot keep two workers busy to the end), while
@@ -147,13 +150,13 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
 
     def slices() -> Iterator[Any]:
         for batch in batches:
-            starts = range(0, max(batch.num_rows, 1), size)
-            for k, start in enumerate(starts):
+            starts = slice_starts(batch, size, key)
+            for k, (start, end) in enumerate(itertools.pairwise([*starts, batch.num_rows])):
                 last.append(k == len(starts) - 1)
                 if len(starts) == 1:
                     yield batch
                 else:  # a view in this process; its own copy for a worker
-                    yield cut(batch, start, size) if workers > 1 else batch.slice(start, size)
+                    yield cut(batch, start, end - start) if workers > 1 else batch.slice(start, end - start)
 
     parts: list[Any] = []
     # Results are yielded in order: a slow slice at the head holds back the ones behind it, so
@@ -164,6 +167,16 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
         if last.popleft():
             yield merge(parts)
             parts = []
+
+
+def slice_starts(batch: Any, size: int, key: str | None = None) -> list[int]:
+    """Where each slice of `batch` starts: every `size` rows, or every `size` runs of `key`."""
+    if key is None or batch.num_rows == 0:
+        return list(range(0, max(batch.num_rows, 1), size))
+    col = batch.column(key)
+    changes = pc.not_equal(col.slice(1), col.slice(0, batch.num_rows - 1))
+    runs = np.flatnonzero(changes.to_numpy(zero_copy_only=False)) + 1
+    return [0, *runs[size - 1::size].tolist()]
 
 
 def cut(batch: Any, start: int, size: int) -> Any:

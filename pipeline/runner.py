@@ -157,6 +157,16 @@ def run_extract(out: Path, params: Params, workers: int = 1,
     return counters
 
 
+def _by_documents(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Params, workers: int,
+                  map_fn: Mapper, merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
+    """strip's map over batches of paragraphs: on the local pool in slices of `extract.batch_size`
+    documents, as extract's (a corpus of 300 pages is one batch of 256 and one of 44: two workers
+    could not share that), each batch merged back, so the files stay as they were."""
+    if map_fn is pool.ordered_map:
+        return pool.split_map(task, batches, params.extract.batch_size, workers, merge, key="doc_id")
+    return map_fn(task, batches, workers)
+
+
 def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int,
                     map_fn: Mapper) -> TemplateIndex | None:
     """The corpus pass of strip: count short paragraphs per site over every batch.
@@ -168,7 +178,8 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
         return None
     task = tasks.LearnTask(strip.sites_of(docs), params.strip)
     counts: Counter = Counter()
-    for part in map_fn(task, pio.iter_row_groups(paragraphs, columns=["doc_id", "text"]), workers):
+    batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"])
+    for part in _by_documents(task, batches, params, workers, map_fn, lambda parts: sum(parts, Counter())):
         counts.update(part)
     kept = {k: n for k, n in counts.items() if n >= params.strip.site_template_min_docs}
     return TemplateIndex(kept, params.strip.site_template_min_docs, params.strip.site_template_max_words)
@@ -186,7 +197,8 @@ def run_strip(out: Path, params: Params, workers: int = 1,
 
     def results() -> Iterator[StageResult]:
         with progress_bar(docs.num_rows, "strip", "doc") as bar:
-            for res in map_fn(task, pio.iter_row_groups(src / "paragraphs.parquet"), workers):
+            batches = pio.iter_row_groups(src / "paragraphs.parquet")
+            for res in _by_documents(task, batches, params, workers, map_fn, merge_results):
                 bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
                 yield res
 
