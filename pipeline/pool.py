@@ -32,9 +32,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-import numpy as np
-import pyarrow.compute as pc
-
 _CTX = mp.get_context("forkserver")
 # Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
 # lxml, rules), trafilatura (extract imports it lazily; most of a worker's start) and pandas (which
@@ -173,6 +170,10 @@ def slice_starts(batch: Any, size: int, key: str | None = None) -> list[int]:
     """Where each slice of `batch` starts: every `size` rows, or every `size` runs of `key`."""
     if key is None or batch.num_rows == 0:
         return list(range(0, max(batch.num_rows, 1), size))
+    # Imported here: the CLI imports this module, and `pipeline --help` must not pay for Arrow.
+    import numpy as np
+    import pyarrow.compute as pc
+
     col = batch.column(key)
     changes = pc.not_equal(col.slice(1), col.slice(0, batch.num_rows - 1))
     runs = np.flatnonzero(changes.to_numpy(zero_copy_only=False)) + 1
@@ -186,5 +187,7 @@ def cut(batch: Any, start: int, size: int) -> Any:
     of a 256-page batch shipped all 256 pages (64 MB) to a worker, eight times per batch, and the
     parent spent most of its time pickling them. `take` copies just the slice's rows.
     """
+    import numpy as np
+
     n = min(size, batch.num_rows - start)
     return batch.take(np.arange(start, start + n, dtype=np.int64))
