@@ -21,6 +21,7 @@ import ctypes
 import itertools
 import logging
 import multiprocessing as mp
+import multiprocessing.forkserver
 import os
 import select
 import signal
@@ -95,6 +96,14 @@ def _call(item: Any) -> Any:
     return _TASK(item)
 
 
+def start_server() -> None:
+    """Start the fork server now, without waiting for it: it imports `_PRELOAD` (about a second
+    of CPU) on the other core while this process lists and reads the first batches, instead of
+    after them, when the first pool asks for a worker. Call it only when a pool will follow."""
+    _CTX.set_forkserver_preload(list(_PRELOAD))
+    multiprocessing.forkserver.ensure_running()
+
+
 def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
                 window: int = 2) -> Iterator[Any]:
     """`map(task, items)` over `workers` processes, yielding results in the order of `items`, with
@@ -124,9 +133,11 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
 
 
 def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, workers: int,
-              merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
-    """`ordered_map` over slices of at most `size` rows of each batch (anything with `num_rows`
-    and `slice`), each batch's results merged back into one, in order.
+              merge: Callable[[list[Any]], Any], key: str | None = None) -> Iterator[Any]:
+    """`ordered_map` over slices of at most `size` rows of each batch (Arrow tables), each batch's
+    results merged back into one, in order. With `key` (a column whose equal values are
+    contiguous, such as a paragraph's doc_id), a slice is `size` runs of the key instead, so a
+    document is never cut in two.
 
     Slices balance the workers when a batch is much more work than `size` rows (a few hundred
     pages take minutes to extract: four batches cannot keep two workers busy to the end), while
@@ -136,10 +147,13 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
 
     def slices() -> Iterator[Any]:
         for batch in batches:
-            starts = range(0, max(batch.num_rows, 1), size)
-            for k, start in enumerate(starts):
+            starts = slice_starts(batch, size, key)
+            for k, (start, end) in enumerate(itertools.pairwise([*starts, batch.num_rows])):
                 last.append(k == len(starts) - 1)
-                yield batch.slice(start, size)
+                if len(starts) == 1:
+                    yield batch
+                else:  # a view in this process; its own copy for a worker
+                    yield cut(batch, start, end - start) if workers > 1 else batch.slice(start, end - start)
 
     parts: list[Any] = []
     # Results are yielded in order: a slow slice at the head holds back the ones behind it, so
@@ -150,3 +164,30 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
         if last.popleft():
             yield merge(parts)
             parts = []
+
+
+def slice_starts(batch: Any, size: int, key: str | None = None) -> list[int]:
+    """Where each slice of `batch` starts: every `size` rows, or every `size` runs of `key`."""
+    if key is None or batch.num_rows == 0:
+        return list(range(0, max(batch.num_rows, 1), size))
+    # Imported here: the CLI imports this module, and `pipeline --help` must not pay for Arrow.
+    import numpy as np
+    import pyarrow.compute as pc
+
+    col = batch.column(key)
+    changes = pc.not_equal(col.slice(1), col.slice(0, batch.num_rows - 1))
+    runs = np.flatnonzero(changes.to_numpy(zero_copy_only=False)) + 1
+    return [0, *runs[size - 1::size].tolist()]
+
+
+def cut(batch: Any, start: int, size: int) -> Any:
+    """Rows `start` to `start + size` of `batch` in buffers of their own, to be pickled to a worker.
+
+    An Arrow slice is a view that pickles the whole of its parent's buffers: each 32-page slice
+    of a 256-page batch shipped all 256 pages (64 MB) to a worker, eight times per batch, and the
+    parent spent most of its time pickling them. `take` copies just the slice's rows.
+    """
+    import numpy as np
+
+    n = min(size, batch.num_rows - start)
+    return batch.take(np.arange(start, start + n, dtype=np.int64))

@@ -68,13 +68,20 @@ def _stream_stage(out: Path, stage: str, results: Iterator[StageResult],
 
 
 def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
-               map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
+               map_fn: Mapper = pool.ordered_map, pool_follows: bool = False) -> dict[str, Any]:
+    """Ingest; `pool_follows`: extract runs next in this process with `workers` (`pipeline run`)."""
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
     if out.resolve().is_relative_to(raw_dir.resolve()):
         # A run would read its own outputs back as input on the next run.
         raise UnsafePathError(f"output folder {out} is inside the raw folder {raw_dir}; choose another")
     files, refused = rawdir.list_raw(raw_dir)
+    if map_fn is pool.ordered_map:
+        if pool_follows and workers > 1 and len(files) > params.extract.batch_size:
+            pool.start_server()  # extract's pool: its imports run on the other core while ingest reads
+        # Decoding costs about what shipping raw bytes to a pool worker and the text back costs:
+        # with 2 local workers ingest took 0.5x-0.9x the time of one (benchmarks.scale, .speed).
+        workers = 1
     task = tasks.IngestTask(params.ingest, ingest.assign_doc_ids(files))
 
     def results() -> Iterator[StageResult]:
@@ -150,6 +157,16 @@ def run_extract(out: Path, params: Params, workers: int = 1,
     return counters
 
 
+def _by_documents(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Params, workers: int,
+                  map_fn: Mapper, merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
+    """strip's map over batches of paragraphs: on the local pool in slices of `extract.batch_size`
+    documents, as extract's (a corpus of 300 pages is one batch of 256 and one of 44: two workers
+    could not share that), each batch merged back, so the files stay as they were."""
+    if map_fn is pool.ordered_map:
+        return pool.split_map(task, batches, params.extract.batch_size, workers, merge, key="doc_id")
+    return map_fn(task, batches, workers)
+
+
 def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int,
                     map_fn: Mapper) -> TemplateIndex | None:
     """The corpus pass of strip: count short paragraphs per site over every batch.
@@ -161,7 +178,8 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
         return None
     task = tasks.LearnTask(strip.sites_of(docs), params.strip)
     counts: Counter = Counter()
-    for part in map_fn(task, pio.iter_row_groups(paragraphs, columns=["doc_id", "text"]), workers):
+    batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"])
+    for part in _by_documents(task, batches, params, workers, map_fn, lambda parts: sum(parts, Counter())):
         counts.update(part)
     kept = {k: n for k, n in counts.items() if n >= params.strip.site_template_min_docs}
     return TemplateIndex(kept, params.strip.site_template_min_docs, params.strip.site_template_max_words)
@@ -179,7 +197,8 @@ def run_strip(out: Path, params: Params, workers: int = 1,
 
     def results() -> Iterator[StageResult]:
         with progress_bar(docs.num_rows, "strip", "doc") as bar:
-            for res in map_fn(task, pio.iter_row_groups(src / "paragraphs.parquet"), workers):
+            batches = pio.iter_row_groups(src / "paragraphs.parquet")
+            for res in _by_documents(task, batches, params, workers, map_fn, merge_results):
                 bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
                 yield res
 
@@ -276,7 +295,7 @@ def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[
 def run_all_timed(raw_dir: Path, out: Path, params: Params,
                   workers: int = 1) -> tuple[dict[str, dict[str, Any]], list[timing.StageTime]]:
     """`run_all`, also returning each stage's time; the table of them ends the run's log."""
-    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers),
+    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
              "extract": lambda: run_extract(out, params, workers),
              "strip": lambda: run_strip(out, params, workers),
              "dedup": lambda: run_dedup(out, params, workers),

@@ -4,6 +4,7 @@ batch back: the files written must not depend on the slice size or on the number
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,14 @@ def test_split_map_merges_each_batch_back_in_order() -> None:
                           {"n": 3, "ids": [7, 8, 9]}]
 
 
+def test_a_slice_sent_to_a_worker_carries_only_its_own_rows() -> None:
+    # An Arrow slice pickles its parent's whole buffers: every 32-page slice shipped its batch.
+    batch = pa.table({"x": list(range(1000)), "text": [f"page {i} " * 50 for i in range(1000)]})
+    part = pool.cut(batch, 990, 32)
+    assert part.equals(batch.slice(990, 32)) and part.num_rows == 10
+    assert len(pickle.dumps(part)) * 20 < len(pickle.dumps(batch.slice(990, 32)))
+
+
 def _files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "stages" / "extract").glob("*.parquet"))}
 
@@ -47,3 +56,29 @@ def test_extract_files_do_not_depend_on_the_slice_size(tmp_path: Path, params: P
     first = outs[(1000, 1)]
     assert len(first[0]) == 3 and first[1]["documents_in"] > 1
     assert all(files == first for files in outs.values())
+
+
+def test_slices_by_key_never_cut_a_run_of_equal_keys() -> None:
+    batch = pa.table({"d": ["a", "a", "b", "c", "c", "c", "d", "e"]})
+    assert pool.slice_starts(batch, 2, "d") == [0, 3, 7]
+    assert pool.slice_starts(batch, 1, "d") == [0, 2, 3, 6, 7]
+    assert pool.slice_starts(batch, 10, "d") == [0]
+    assert pool.slice_starts(batch, 3) == [0, 3, 6]
+
+
+def test_strip_files_do_not_depend_on_the_slice_size(tmp_path: Path, params: Params) -> None:
+    base = tmp_path / "base"
+    runner.run_ingest(RAW, base, params)
+    runner.run_extract(base, params)
+    outs = {}
+    for size, workers in ((1000, 1), (1, 1), (2, 2)):
+        out = tmp_path / f"s{size}w{workers}"
+        for stage in ("ingest", "extract"):
+            shutil.copytree(base / "stages" / stage, out / "stages" / stage)
+        sliced = dataclasses.replace(params, extract=dataclasses.replace(params.extract, batch_size=size))
+        counters = runner.run_strip(out, sliced, workers)
+        files = {p.name: p.read_bytes() for p in sorted((out / "stages" / "strip").glob("*.parquet"))}
+        outs[(size, workers)] = (files, counters)
+    first = outs[(1000, 1)]
+    assert first[0] and first[1]["removed"] > 0
+    assert all(found == first for found in outs.values())
