@@ -18,6 +18,7 @@ from pipeline import timelimit
 from pipeline.params import ExtractParams, IngestParams, StripParams
 from pipeline.result import StageResult
 from pipeline.rules import RuleSet
+from pipeline.rules.lines import LineMatcher
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import extract, ingest, strip
 
@@ -73,9 +74,11 @@ class StripTask:
     documents: pa.Table  # doc_id, hostname, source_path, source_format, title of the whole corpus
     params: StripParams
     index: TemplateIndex | None
+    # Line matchers built in this process, kept for every batch and slice the task is called on.
+    matchers: dict[tuple[Any, ...], LineMatcher] = field(default_factory=dict, compare=False, repr=False)
 
     def __call__(self, paragraphs: pa.Table) -> StageResult:
         # Only this batch's documents: strip.run builds lookups over every document it is given.
         ids = pc.unique(paragraphs.column("doc_id"))
         docs = self.documents.filter(pc.is_in(self.documents.column("doc_id"), value_set=ids))
-        return strip.run(paragraphs, docs, self.rules, self.params, self.index)
+        return strip.run(paragraphs, docs, self.rules, self.params, self.index, self.matchers)

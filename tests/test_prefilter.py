@@ -60,3 +60,21 @@ def test_matcher_agrees_on_rule_examples() -> None:
         for text in [*rule.examples.get("match", []), *rule.examples.get("no_match", [])]:
             for variant in (text, text.upper(), text.lower()):
                 assert MATCHER.first_match(variant, 0, 1) is _first_by_every_rule(variant, 0, 1)
+
+
+def _normalise_reference(text: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", folded).split())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from([chr(c) for c in range(128)] + list("éİſKıςΣ—“”ﬁ２")), max_size=40))
+def test_normalise_fast_path_is_the_same_form(text: str) -> None:
+    """The ASCII translate path of `normalise` (site-template keys) gives the regex path's form."""
+    from pipeline.textutil import normalise
+
+    assert normalise(text) == _normalise_reference(text)
+    assert normalise(text.encode("ascii", "ignore").decode()) == \
+        _normalise_reference(text.encode("ascii", "ignore").decode())
