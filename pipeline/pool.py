@@ -32,6 +32,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+# (task, items, workers) -> results in the order of items: `ordered_map`, or an engine's
+# equivalent (`ray_engine.RayMapper`).
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any], int], Iterator[Any]]
 _CTX = mp.get_context("forkserver")
 # Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
 # lxml, rules), trafilatura (extract imports it lazily; most of a worker's start) and pandas (which

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,7 @@ from pipeline.stages import dedup, export, ingest, strip
 
 log = logging.getLogger(__name__)
 STAGES = ("ingest", "extract", "strip", "dedup", "export")
-# How a per-document stage maps its task over batches, results in input order: `pool.ordered_map`
-# (local processes) or an engine's equivalent (pipeline/ray_engine.py); (task, batches, workers).
-Mapper = Callable[[Callable[[Any], Any], Iterable[Any], int], Iterator[Any]]
+Mapper = pool.Mapper
 
 
 def stage_dir(out: Path, stage: str) -> Path:
@@ -85,7 +83,8 @@ def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
     task = tasks.IngestTask(params.ingest, ingest.assign_doc_ids(files))
 
     def results() -> Iterator[StageResult]:
-        # Files are read (and containers streamed) here; decoding runs in the pool.
+        # Files are read (and containers streamed) here; decoding runs here too on the local
+        # engine, on the actors with Ray.
         with progress_bar(len(files), "ingest", "file") as bar:
             rows = rawdir.raw_rows(raw_dir, files, refused, params.ingest, bar.update)
             yield from map_fn(task, rawdir.batches(rows, params.ingest.batch_size), workers)
@@ -125,15 +124,6 @@ def merge_results(parts: list[StageResult]) -> StageResult:
                        _merge_counters([p.counters for p in parts]))
 
 
-def _extract_results(task: tasks.ExtractTask, src: Path, params: Params, workers: int,
-                     map_fn: Mapper) -> Iterator[StageResult]:
-    batches = pio.iter_row_groups(src)
-    if map_fn is pool.ordered_map:
-        return pool.split_map(task, batches, params.extract.batch_size, workers, merge_results)
-    # Ray schedules whole batches over its actors: slicing them would multiply its shard files.
-    return map_fn(task, batches, workers)
-
-
 def run_extract(out: Path, params: Params, workers: int = 1,
                 map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = _need(stage_dir(out, "ingest") / "documents.parquet", "ingest")
@@ -144,7 +134,7 @@ def run_extract(out: Path, params: Params, workers: int = 1,
         # One time-limited extraction worker per process for the whole stage, not one per batch.
         with progress_bar(n_docs, "extract", "doc") as bar:
             try:
-                for res in _extract_results(task, src, params, workers, map_fn):
+                for res in _sliced(task, pio.iter_row_groups(src), params, workers, map_fn, merge_results):
                     bar.update(res.counters["documents_in"])
                     yield res
             finally:
@@ -157,13 +147,15 @@ def run_extract(out: Path, params: Params, workers: int = 1,
     return counters
 
 
-def _by_documents(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Params, workers: int,
-                  map_fn: Mapper, merge: Callable[[list[Any]], Any]) -> Iterator[Any]:
-    """strip's map over batches of paragraphs: on the local pool in slices of `extract.batch_size`
-    documents, as extract's (a corpus of 300 pages is one batch of 256 and one of 44: two workers
-    could not share that), each batch merged back, so the files stay as they were."""
+def _sliced(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Params, workers: int,
+            map_fn: Mapper, merge: Callable[[list[Any]], Any], key: str | None = None) -> Iterator[Any]:
+    """A stage's map over its batches: on the local pool in slices of `extract.batch_size`
+    documents (`key`: the column that keeps a document's rows together), each batch merged back,
+    so the files stay as they were cut (a corpus of 300 pages is one batch of 256 and one of 44:
+    two workers could not share that). Ray schedules whole batches over its actors: slicing them
+    would multiply its shard files."""
     if map_fn is pool.ordered_map:
-        return pool.split_map(task, batches, params.extract.batch_size, workers, merge, key="doc_id")
+        return pool.split_map(task, batches, params.extract.batch_size, workers, merge, key=key)
     return map_fn(task, batches, workers)
 
 
@@ -179,7 +171,8 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
     task = tasks.LearnTask(strip.sites_of(docs), params.strip)
     counts: Counter = Counter()
     batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"])
-    for part in _by_documents(task, batches, params, workers, map_fn, lambda parts: sum(parts, Counter())):
+    for part in _sliced(task, batches, params, workers, map_fn, lambda parts: sum(parts, Counter()),
+                        key="doc_id"):
         counts.update(part)
     kept = {k: n for k, n in counts.items() if n >= params.strip.site_template_min_docs}
     return TemplateIndex(kept, params.strip.site_template_min_docs, params.strip.site_template_max_words)
@@ -198,7 +191,7 @@ def run_strip(out: Path, params: Params, workers: int = 1,
     def results() -> Iterator[StageResult]:
         with progress_bar(docs.num_rows, "strip", "doc") as bar:
             batches = pio.iter_row_groups(src / "paragraphs.parquet")
-            for res in _by_documents(task, batches, params, workers, map_fn, merge_results):
+            for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):
                 bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
                 yield res
 

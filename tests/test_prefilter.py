@@ -20,8 +20,7 @@ TRICKY = ["ſ", "İ", "ı", "\u212a", "µ", "ς", "Σ", "é", "’", "©", " ", 
 
 
 def _first_by_every_rule(text: str, index: int, count: int):
-    n_words = len(text.split())
-    return next((r for r in RULES if r.in_position(index, count) and r.matches(text, n_words)), None)
+    return next((r for r in RULES if r.in_position(index, count) and r.matches(text)), None)
 
 
 def test_required_literals_of_simple_patterns() -> None:

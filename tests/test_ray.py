@@ -18,10 +18,10 @@ import pyarrow as pa
 import pytest
 import yaml
 from conftest import RAW, ROOT
+from test_workers import raw_batch, slow_on_marker
 
-from pipeline import cli, ray_engine, runner, schema, tasks
+from pipeline import cli, ray_engine, runner, tasks
 from pipeline.params import DedupParams, ExtractParams, IngestParams, Params
-from pipeline.stages.extract import Extracted, extract_html
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -30,8 +30,10 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 def local_ray() -> Iterator[None]:
     import ray  # the [ray] extra: `make test` installs it
 
-    # The slow test extractor below must reach the actors by value: they cannot import this module.
+    # The slow test extractor (test_workers') must reach the actors by value: they cannot import
+    # the test modules.
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ray.cloudpickle.register_pickle_by_value(sys.modules[slow_on_marker.__module__])
     ray.init(num_cpus=2, include_dashboard=False)
     yield
     ray.shutdown()
@@ -125,25 +127,13 @@ def test_dedup_on_a_pool_and_on_ray_writes_the_bytes_of_one_worker(local_ray: No
     assert outs["one"] == _dedup_files(sample_out)
 
 
-def _slow_on_marker(html: str, params: ExtractParams) -> Extracted | None:
-    if "SLOW-MARKER" in html:
-        time.sleep(60)
-    return extract_html(html, params)
-
-
-def _batch(*contents: str) -> pa.Table:
-    rows = [{"doc_id": f"d{i}", "source_path": f"d{i}.html", "source_sha256": "0", "source_bytes": 0,
-             "source_format": "html", "content": c} for i, c in enumerate(contents)]
-    return pa.Table.from_pylist(rows, schema=schema.DOCUMENTS_RAW)
-
-
 def test_a_timeout_inside_a_ray_actor_is_an_extract_timeout_reject(local_ray: None, tmp_path: Path) -> None:
     page = "<html><body><article><p>{}</p></article></body></html>"
     good = page.format("An ordinary paragraph of an article, long enough to be kept as its text. " * 3)
-    task = tasks.ExtractTask(ExtractParams(timeout_seconds=2), _slow_on_marker)
+    task = tasks.ExtractTask(ExtractParams(timeout_seconds=2), slow_on_marker)
     mapper = ray_engine.RayMapper(str(tmp_path / "work"))
     start = time.monotonic()
-    results = list(mapper(task, [_batch(good), _batch(page.format("SLOW-MARKER"), good)], 2))
+    results = list(mapper(task, [raw_batch(good), raw_batch(page.format("SLOW-MARKER"), good)], 2))
     assert time.monotonic() - start < 50  # the slow page was killed, not waited for
     assert results[0].counters["documents"] == 1
     rejects = results[1].tables["rejects"].to_pylist()

@@ -72,14 +72,14 @@ def test_two_workers_write_the_same_bytes_as_one(tmp_path: Path) -> None:
         assert one[name] == two[name], f"{name} differs between --workers 1 and --workers 2"
 
 
-def _slow_on_marker(html: str, params: ExtractParams) -> Extracted | None:
-    """Module level, so a spawned pool worker can import it by name."""
+def slow_on_marker(html: str, params: ExtractParams) -> Extracted | None:
+    """Module level, so a pool worker or a Ray actor can import it by name (test_ray uses it too)."""
     if "SLOW-MARKER" in html:
         time.sleep(60)
     return extract_html(html, params)
 
 
-def _batch(*contents: str) -> pa.Table:
+def raw_batch(*contents: str) -> pa.Table:
     rows = [{"doc_id": f"d{i}", "source_path": f"d{i}.html", "source_sha256": "0", "source_bytes": 0,
              "source_format": "html", "content": c} for i, c in enumerate(contents)]
     return pa.Table.from_pylist(rows, schema=schema.DOCUMENTS_RAW)
@@ -88,9 +88,9 @@ def _batch(*contents: str) -> pa.Table:
 def test_a_timeout_inside_a_pool_worker_is_an_extract_timeout_reject() -> None:
     page = "<html><body><article><p>{}</p></article></body></html>"
     good = page.format("An ordinary paragraph of an article, long enough to be kept as its text. " * 3)
-    task = tasks.ExtractTask(ExtractParams(timeout_seconds=2), _slow_on_marker)
+    task = tasks.ExtractTask(ExtractParams(timeout_seconds=2), slow_on_marker)
     start = time.monotonic()
-    results = list(pool.ordered_map(task, [_batch(good), _batch(page.format("SLOW-MARKER"), good)], 2))
+    results = list(pool.ordered_map(task, [raw_batch(good), raw_batch(page.format("SLOW-MARKER"), good)], 2))
     assert time.monotonic() - start < 50  # the slow page was killed, not waited for
     assert results[0].counters["documents"] == 1
     rejects = results[1].tables["rejects"].to_pylist()

@@ -7,19 +7,16 @@ folder; both tasks only read columns, so the result is the same whichever mapper
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from pipeline import pool
 from pipeline.dedup.bands import band_pairs
 from pipeline.dedup.phases import Signed, sign
 from pipeline.params import DedupParams
-
-# (task, items, workers) -> results in item order: `pool.ordered_map`, `ray_engine.RayMapper`.
-Mapper = Callable[[Callable[[Any], Any], Iterable[Any], int], Iterator[Any]]
+from pipeline.pool import Mapper
 
 
 def sign_shard(texts: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Table:
@@ -55,14 +52,10 @@ class BandTask:
         return band_pairs(band.column("key").to_numpy(), band.column("row").to_numpy(), self.bits, self.cap)
 
 
-def _serial(task: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
-    return map(task, items)
-
-
 @dataclass(frozen=True)
 class Run:
     """Where the shard-wise phases run: a mapper with `pool.ordered_map`'s signature (task, items,
     workers) -> results in item order, and its worker count."""
 
-    map_fn: Mapper = _serial
+    map_fn: Mapper = pool.ordered_map  # with one worker: in this process, no pool
     workers: int = 1

@@ -63,19 +63,13 @@ class Rule:
     def in_position(self, index: int, count: int) -> bool:
         return self.max_from_end is None or count - index <= self.max_from_end
 
-    def matches(self, text: str, n_words: int | None = None, folded: str | None = None) -> bool:
-        """Line matchers only; structural heuristics see the whole document instead.
-
-        `n_words` (`len(text.split())`) and `folded` (`exact_key(text)`) may be given by a caller
-        that tries many rules on one line, so that they are computed once, not once per rule.
-        """
-        if self.max_words is not None:
-            if n_words is None:
-                n_words = len(text.split())
-            if n_words > self.max_words:
-                return False
+    def matches(self, text: str) -> bool:
+        """Line matchers only; structural heuristics see the whole document instead. One rule on
+        one line: strip tries them all at once through `lines.LineMatcher`."""
+        if self.max_words is not None and len(text.split()) > self.max_words:
+            return False
         if self.match == "exact":
-            return (folded if folded is not None else exact_key(text)) in self.exact
+            return exact_key(text) in self.exact
         if self.compiled is not None:
             return self.compiled.search(text) is not None
         return False
