@@ -4,6 +4,7 @@ worker; a page over the time limit in a pool worker is still an `extract_timeout
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
@@ -49,6 +50,7 @@ def _corpus(raw: Path, n_text: int = 220, n_html: int = 24, n_rows: int = 60, se
     rows = [{"id": f"r{i}", "text": "\n".join([" ".join(rng.choice(vocab) for _ in range(12)),
                                                 *rng.sample(paras, 3)])} for i in range(n_rows)]
     (raw / "gen" / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    os.mkfifo(raw / "gen" / "pipe.txt")  # read by a pool worker with 2: must be the same reject
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -66,6 +68,7 @@ def test_two_workers_write_the_same_bytes_as_one(tmp_path: Path) -> None:
         outs[workers] = tmp_path / f"out{workers}"
         counters = runner.run_all(raw, outs[workers], params, workers=workers)
     assert counters["ingest"]["inputs"] > 300 and counters["export"]["articles"] > 250
+    assert counters["ingest"]["rejects_by_reason"].get("not_a_regular_file") == 1
     one, two = _files(outs[1]), _files(outs[2])
     assert sorted(one) == sorted(two) and "articles.parquet" in one
     for name in one:
