@@ -88,11 +88,15 @@ def _template_rule(site: str, n_docs: int) -> Rule:
 
 
 def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | None,
-                    index: TemplateIndex | None) -> None:
+                    index: TemplateIndex | None, keys: Sequence[int | None] | None = None) -> None:
+    """`keys`: the paragraphs' `templates.keys_of`, when the caller computed them for a batch."""
     if index is None or site not in index.sites:
         return
     for i, text in enumerate(paras):
-        if marks[i] is None and (n := index.documents_sharing(site, text)):
+        if marks[i] is not None:
+            continue
+        if n := (index.documents_sharing(site, text) if keys is None
+                 else index.documents_sharing_key(site, keys[i])):
             marks[i] = _template_rule(site, n)
 
 
@@ -116,12 +120,13 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   guard_fraction: float, site: str | None = None,
                   index: TemplateIndex | None = None,
                   view: heuristics.DocView | None = None, fmt: str | None = None,
-                  matchers: dict[tuple[Any, ...], LineMatcher] | None = None) -> DocVerdict:
+                  matchers: dict[tuple[Any, ...], LineMatcher] | None = None,
+                  keys: Sequence[int | None] | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard."""
     view = view or heuristics.DocView(paras)
     own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
     marks = _apply_actions(own, paras)
-    _mark_templates(paras, marks, site, index)
+    _mark_templates(paras, marks, site, index, keys)
     for rule in rules.structural_rules:
         if rule.applies_to(hostname, fmt):
             for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
@@ -153,9 +158,8 @@ def sites_of(documents: pa.Table) -> dict[str, str]:
 
 def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripParams) -> Counter:
     """One batch's share of the corpus pass: distinct documents per (site, short paragraph)."""
-    rows = paragraphs.select(["doc_id", "text"]).to_pylist()
-    return templates.count_templates(((r["doc_id"], r["text"]) for r in rows), sites,
-                                     params.site_template_max_words)
+    keys = templates.keys_of(paragraphs.column("text"), params.site_template_max_words)
+    return templates.count_keys(paragraphs.column("doc_id").to_pylist(), keys, sites)
 
 
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
@@ -171,19 +175,24 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = paragraphs.to_pylist()
-    by_doc: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
+    # Template keys for the whole batch at once (only where a site has templates at all).
+    keys = (templates.keys_of(paragraphs.column("text"), index.max_words)
+            if index is not None and index.sites.intersection(sites.values()) else None)
+    by_doc: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
         if row["status"] == schema.KEPT:
-            by_doc.setdefault(row["doc_id"], []).append(row)
+            by_doc.setdefault(row["doc_id"], []).append(i)
     guarded: list[str] = []
     matchers = {} if matchers is None else matchers
-    for doc_id, doc_rows in by_doc.items():
-        doc_rows.sort(key=lambda r: r["para_idx"])
+    for doc_id, at in by_doc.items():
+        at.sort(key=lambda i: rows[i]["para_idx"])
+        doc_rows = [rows[i] for i in at]
         texts = [r["text"] for r in doc_rows]
         view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
                                   [r["link_density"] for r in doc_rows], titles.get(doc_id))
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
-                                sites.get(doc_id), index, view, formats.get(doc_id), matchers)
+                                sites.get(doc_id), index, view, formats.get(doc_id), matchers,
+                                None if keys is None else [keys[i] for i in at])
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)

@@ -1,0 +1,56 @@
+"""`templates.keys_of` (a batch's keys, ASCII text in numpy) gives exactly `_key` of each text."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.rules.templates import _key, keys_of
+
+# Prose-like text: ASCII words and punctuation, with the characters that make text non-ASCII
+# (typographic quotes, dashes, accents, combining marks, full-width forms, ligatures, "ſ", "İ").
+_ALPHABET = st.sampled_from(list("abcXYZ019 _-.,;'\t\x1c\n") + list("’“”—é\u0301\u0338ﬁＡ１ſİß½"))
+_TEXT = st.text(_ALPHABET, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT, max_size=30), st.integers(1, 12), st.integers(0, 5))
+def test_keys_of_equals_key_of_each_text(texts: list[str], max_words: int, start: int) -> None:
+    column = pa.array(texts, type=pa.string())
+    assert keys_of(column, max_words) == [_key(t, max_words) for t in texts]
+    # A slice (its buffers are the parent's) and a chunked column give the same keys.
+    part = column.slice(min(start, len(texts)))
+    assert keys_of(part, max_words) == [_key(t, max_words) for t in part.to_pylist()]
+    chunked = pa.chunked_array([column.slice(0, start), column.slice(start)], type=pa.string())
+    assert keys_of(chunked, max_words) == keys_of(column, max_words)
+
+
+def test_keys_of_null_and_empty_texts() -> None:
+    assert keys_of(pa.array([None, "", "  ", "Share this!"]), 5) == [None, None, None, _key("Share this!", 5)]
+    assert keys_of(pa.array([], type=pa.string()), 5) == []
+
+
+def test_long_non_ascii_text_is_refused_without_normalising() -> None:
+    text = "“" + " ".join(f"word{i}" for i in range(50)) + "”"
+    assert keys_of(pa.array([text]), 40) == [None] == [_key(text, 40)]
+    # A non-ASCII letter inside a word does not split it: 8 words, not 16, so it has a key.
+    inner = "naïve Zoë " * 4
+    assert keys_of(pa.array([inner]), 10) == [_key(inner, 10)] != [None]
+
+
+def test_nfkc_never_joins_or_splits_ascii_classes() -> None:
+    """What the lower bound on a non-ASCII text's words rests on: no character whose canonical
+    decomposition holds an ASCII character has it anywhere but first, or differs from it in
+    being alphanumeric (so NFKC composes "<" + U+0338 into "≮", both non-alphanumeric)."""
+    for cp in range(0x80, sys.maxunicode + 1):
+        ch = chr(cp)
+        if not unicodedata.decomposition(ch) or unicodedata.decomposition(ch).startswith("<"):
+            continue
+        full = unicodedata.normalize("NFD", ch)
+        for i, part in enumerate(full):
+            if part.isascii():
+                assert i == 0 and part.isalnum() == ch.isalnum(), (hex(cp), full)
