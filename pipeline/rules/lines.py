@@ -2,20 +2,23 @@
 match: `Rule.matches` for every rule and every paragraph is the same answer, slower.
 
 Most line rules only look at short lines (`max_words`), so for a paragraph of n words only the
-rules whose limit is at least n are tried, in file order; those lists are built once per word
-count. An exact rule cannot match a paragraph of n words if its longest line is shorter than
-2n - 1 characters (n words and the spaces between them). Among the rules left, those that need a
-literal (`prefilter.required_literals`) are tried only if one scan of the paragraph found it.
-The word count and the exact-match key are computed once per paragraph, not per rule.
+rules whose limit is at least n are in its group, built once per word count. An exact rule
+cannot match a paragraph of n words if its longest line is shorter than 2n - 1 characters.
+Within a group a rule is tried only if a cheap test says it may match (`prefilter.needs_of`):
+the exact key is one of its lines; the folded paragraph starts with one of its prefixes (most
+rules are anchored with `^`: one trie match at the start answers for all of them); one of its
+literals occurs anywhere (one scan); one of its case-sensitive literals occurs. Rules none of
+these describe are always tried. The candidates are tried in file order, the first match wins.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.rules import Rule, exact_key
-from pipeline.rules.prefilter import Prefilter, required_literals
+from pipeline.rules.prefilter import Prefilter, fold, needs_of
 
 
 def _word_limit(rule: Rule) -> int | None:
@@ -28,10 +31,18 @@ def _word_limit(rule: Rule) -> int | None:
 
 @dataclass(frozen=True)
 class _Group:
-    """The rules tried on paragraphs of one word count, and the scan that rules some out."""
+    """The rules tried on paragraphs of one word count, and the cheap tests that rule most out.
 
-    rules: tuple[tuple[int, Rule], ...]
-    prefilter: Prefilter | None
+    A rule is a candidate for a paragraph if it is in `always`, or its exact key is the
+    paragraph's, or one of its `Needs` holds: a prefix at the start (`starts`), a literal anywhere
+    (`anywhere`), a case-sensitive literal (`cased`). Candidates are then tried in file order.
+    """
+
+    always: frozenset[int]
+    exact: dict[str, frozenset[int]]
+    starts: Prefilter | None
+    anywhere: Prefilter | None
+    cased: tuple[tuple[int, re.Pattern[str]], ...]  # a rule's case-sensitive literals, one search
 
 
 class LineMatcher:
@@ -40,8 +51,7 @@ class LineMatcher:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         self._limits = [_word_limit(r) for r in self.rules]
-        self._literals = [None if r.compiled is None else required_literals(r.compiled)
-                          for r in self.rules]
+        self._needs = [None if r.compiled is None else needs_of(r.compiled) for r in self.rules]
         # Above the largest limit only the rules without one remain: one shared group.
         self._top = max((x for x in self._limits if x is not None), default=0) + 1
         self._by_words: dict[int, _Group] = {}
@@ -59,32 +69,47 @@ class LineMatcher:
         return found
 
     def _build(self, positions: tuple[int, ...]) -> _Group:
-        filtered = [(i, lits)
-                    for i in positions if (lits := self._literals[i]) is not None]
-        # One rule is cheaper to try than to scan for.
-        prefilter = Prefilter(filtered) if len(filtered) > 1 else None
-        return _Group(tuple((i, self.rules[i]) for i in positions), prefilter)
+        always, exact, starts, anywhere, cased = set(), {}, [], [], []
+        for i in positions:
+            rule, needs = self.rules[i], self._needs[i]
+            if rule.match == "exact":
+                for key in rule.exact:
+                    exact[key] = exact.get(key, frozenset()) | {i}
+            elif rule.compiled is None:
+                continue  # not a line rule: matches nothing here, as `Rule.matches`
+            elif needs is None:
+                always.add(i)
+            else:
+                if needs.prefixes:
+                    starts.append((i, needs.prefixes))
+                if needs.literals:
+                    anywhere.append((i, needs.literals))
+                if needs.cased:
+                    alternation = "|".join(map(re.escape, sorted(needs.cased, key=lambda x: (-len(x), x))))
+                    cased.append((i, re.compile(alternation)))
+        return _Group(frozenset(always), exact, Prefilter(starts) if starts else None,
+                      Prefilter(anywhere) if anywhere else None, tuple(cased))
 
     def first_match(self, text: str, index: int, count: int) -> Rule | None:
         """The first rule matching paragraph `index` of `count` (as `in_position` and `matches`)."""
         group = self._group(len(text.split()))
-        folded: str | None = None
-        hits: frozenset[int] | None = None
-        for pos, rule in group.rules:
+        found = set(group.always)
+        if group.exact:
+            found.update(group.exact.get(exact_key(text), ()))
+        if group.starts is not None or group.anywhere is not None:
+            folded = fold(text)
+            if group.starts is not None:
+                found.update(group.starts.at_start(folded))
+            if group.anywhere is not None:
+                found.update(group.anywhere.scan(folded))
+        for pos, literals in group.cased:
+            if pos not in found and literals.search(text) is not None:
+                found.add(pos)
+        for pos in sorted(found):
+            rule = self.rules[pos]
             if rule.max_from_end is not None and count - index > rule.max_from_end:
                 continue
-            if rule.match == "exact":
-                if folded is None:
-                    folded = exact_key(text)
-                if folded in rule.exact:
-                    return rule
-                continue
-            if group.prefilter is not None and pos in group.prefilter.positions:
-                if hits is None:
-                    hits = group.prefilter.hits(text)
-                if pos not in hits:
-                    continue
-            if rule.compiled is not None and rule.compiled.search(text) is not None:
+            if rule.match == "exact" or rule.compiled.search(text) is not None:
                 return rule
         return None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from re import _constants as C  # the parser's opcodes, as in pipeline/rules/safety.py
 from re import _parser
 from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
@@ -101,6 +102,70 @@ def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return frozenset(x for x in lits if not any(y != x and y in x for y in lits))
 
 
+@dataclass(frozen=True)
+class Needs:
+    """What a text must hold for a rule to find anything in it, from one of its top-level
+    branches: one of `prefixes` at its start (folded: the branch is anchored with `^`), one of
+    `literals` anywhere (folded), or one of `cased` anywhere as written (a case-sensitive branch
+    whose literals are too short to scan for folded: "AP" is in "happen", not in its case)."""
+
+    prefixes: frozenset[str] = frozenset()
+    literals: frozenset[str] = frozenset()
+    cased: frozenset[str] = frozenset()
+
+
+def needs_of(pattern: re.Pattern[str]) -> Needs | None:
+    """The `Needs` of a rule's pattern, or None when one of its branches needs nothing known."""
+    if pattern.flags & ~_PLAIN_FLAGS:
+        return None
+    parsed = list(_parser.parse(pattern.pattern, pattern.flags))
+    branches = parsed[0][1][1] if len(parsed) == 1 and parsed[0][0] is C.BRANCH else [parsed]
+    prefixes: set[str] = set()
+    literals: set[str] = set()
+    cased: set[str] = set()
+    for branch in branches:
+        items = list(branch)
+        starts = _starts(items[1:]) if items and items[0] == (C.AT, C.AT_BEGINNING) else None
+        lits = _sequence(branch)
+        if starts:
+            prefixes |= {fold(x) for x in starts}
+        elif lits and min(map(len, lits)) >= _MIN_LEN:
+            literals |= {fold(x) for x in lits}
+        elif lits and not pattern.flags & re.IGNORECASE and min(map(len, lits)) >= 2:
+            cased |= lits
+        else:
+            return None
+    return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased))
+
+
+def _starts(items: list[Any]) -> frozenset[str] | None:
+    """Non-empty literals one of which every match of `items` starts with, or None."""
+    run: list[str] = []
+    for k, (op, av) in enumerate(items):
+        if op is C.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            break
+        if op in (C.ASSERT, C.ASSERT_NOT):
+            continue  # zero-width: the match still starts with what follows
+        if op is C.SUBPATTERN:
+            return None if av[1] or av[2] else _starts(list(av[3]))
+        if op is C.ATOMIC_GROUP:
+            return _starts(list(av))
+        if op is C.BRANCH:
+            parts = [_starts(list(b)) for b in av[1]]
+            return None if any(p is None for p in parts) else frozenset().union(*parts)
+        if op in _REPEATS:
+            first = _starts(list(av[2]))
+            if av[0] >= 1 or first is None:
+                return first
+            rest = _starts(items[k + 1:])  # optional: the text starts with it or with what follows
+            return None if rest is None else first | rest
+        return None
+    return frozenset({"".join(run)}) if run else None
+
+
 def _trie_pattern(words: list[str]) -> str:
     """An alternation of `words` that, where several of them start at one place, matches the
     longest (they are then prefixes of one another): a trie, each branch its own first character."""
@@ -141,7 +206,16 @@ class Prefilter:
 
     def hits(self, text: str) -> frozenset[int] | set[int]:
         """Positions of the filtered rules that may match `text`."""
-        folded = fold(text)
+        return self.scan(fold(text))
+
+    def at_start(self, folded: str) -> frozenset[int]:
+        """Positions of the rules one of whose literals `folded` (a folded text) starts with: the
+        scan's trie finds the longest there, and its rules include those of its prefixes."""
+        m = self._scan.match(folded)
+        return self._rules[m.group()] if m is not None else frozenset()
+
+    def scan(self, folded: str) -> frozenset[int] | set[int]:
+        """`hits` of a text already folded."""
         found: set[int] = set()
         search = self._scan.search
         m = search(folded)
