@@ -146,6 +146,12 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
     pages take minutes to extract: four batches cannot keep two workers busy to the end), while
     the batches, and so the files written from them, stay exactly as they were cut.
     """
+    if workers <= 1:
+        # Slices only share work out: in this process a batch is one call (each call of a
+        # stage has its fixed costs: lookups, Arrow kernels), and the merged result is the same.
+        for batch in batches:
+            yield merge([task(batch)])
+        return
     last: deque[bool] = deque()  # per slice sent, in order: does it end its batch?
 
     def slices() -> Iterator[Any]:

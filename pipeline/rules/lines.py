@@ -17,6 +17,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from pipeline.rules import Rule, exact_key
 from pipeline.rules.prefilter import Prefilter, fold, needs_of
 
@@ -29,20 +33,31 @@ def _word_limit(rule: Rule) -> int | None:
     return longest if rule.max_words is None else min(rule.max_words, longest)
 
 
+def _re2_literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches exactly it: every character but ASCII letters and
+    digits as a code point escape (RE2 refuses some of `re.escape`'s escapes)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+def _alternation(literals: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, sorted(literals, key=lambda x: (-len(x), x)))))
+
+
 @dataclass(frozen=True)
 class _Group:
     """The rules tried on paragraphs of one word count, and the cheap tests that rule most out.
 
     A rule is a candidate for a paragraph if it is in `always`, or its exact key is the
-    paragraph's, or one of its `Needs` holds: a prefix at the start (`starts`), a literal anywhere
-    (`anywhere`), a case-sensitive literal (`cased`). Candidates are then tried in file order.
+    paragraph's, or it is in `members` and one of its `Needs` holds: a prefix at the start, a
+    literal anywhere (the matcher's two tries, shared by every group), a case-sensitive literal
+    (`cased`). Candidates are then tried in file order.
     """
 
     always: frozenset[int]
     exact: dict[str, frozenset[int]]
-    starts: Prefilter | None
-    anywhere: Prefilter | None
-    cased: tuple[tuple[int, re.Pattern[str]], ...]  # a rule's case-sensitive literals, one search
+    members: frozenset[int]
+    literals: tuple[tuple[str, frozenset[int]], ...]  # the members' literals anywhere: who needs each
+    cased: tuple[tuple[int, re.Pattern[str]], ...]  # a member's case-sensitive literals, one search
 
 
 class LineMatcher:
@@ -51,7 +66,15 @@ class LineMatcher:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         self._limits = [_word_limit(r) for r in self.rules]
-        self._needs = [None if r.compiled is None else needs_of(r.compiled) for r in self.rules]
+        needs = [None if r.compiled is None else needs_of(r.compiled) for r in self.rules]
+        self._needs = needs
+        starts = [(i, n.prefixes) for i, n in enumerate(needs) if n is not None and n.prefixes]
+        anywhere = [(i, n.literals) for i, n in enumerate(needs) if n is not None and n.literals]
+        self._starts = Prefilter(starts) if starts else None
+        self._cased = tuple((i, _alternation(n.cased)) for i, n in enumerate(needs)
+                            if n is not None and n.cased)
+        literals = sorted({x for _, lits in anywhere for x in lits})
+        self._gate = "|".join(map(_re2_literal, literals)) or None
         # Above the largest limit only the rules without one remain: one shared group.
         self._top = max((x for x in self._limits if x is not None), default=0) + 1
         self._by_words: dict[int, _Group] = {}
@@ -69,42 +92,56 @@ class LineMatcher:
         return found
 
     def _build(self, positions: tuple[int, ...]) -> _Group:
-        always, exact, starts, anywhere, cased = set(), {}, [], [], []
+        always, exact, members = set(), {}, set()
         for i in positions:
-            rule, needs = self.rules[i], self._needs[i]
+            rule = self.rules[i]
             if rule.match == "exact":
                 for key in rule.exact:
                     exact[key] = exact.get(key, frozenset()) | {i}
             elif rule.compiled is None:
                 continue  # not a line rule: matches nothing here, as `Rule.matches`
-            elif needs is None:
+            elif self._needs[i] is None:
                 always.add(i)
             else:
-                if needs.prefixes:
-                    starts.append((i, needs.prefixes))
-                if needs.literals:
-                    anywhere.append((i, needs.literals))
-                if needs.cased:
-                    alternation = "|".join(map(re.escape, sorted(needs.cased, key=lambda x: (-len(x), x))))
-                    cased.append((i, re.compile(alternation)))
-        return _Group(frozenset(always), exact, Prefilter(starts) if starts else None,
-                      Prefilter(anywhere) if anywhere else None, tuple(cased))
+                members.add(i)
+        cased = tuple((i, rx) for i, rx in self._cased if i in members)
+        literals: dict[str, set[int]] = {}
+        for i in sorted(members):
+            for lit in self._needs[i].literals:  # type: ignore[union-attr]
+                literals.setdefault(lit, set()).add(i)
+        return _Group(frozenset(always), exact, frozenset(members),
+                      tuple((lit, frozenset(ps)) for lit, ps in sorted(literals.items())), cased)
 
-    def first_match(self, text: str, index: int, count: int) -> Rule | None:
-        """The first rule matching paragraph `index` of `count` (as `in_position` and `matches`)."""
+    def literal_gate(self, folded: pa.Array) -> np.ndarray | None:
+        """Which of a batch's folded paragraphs hold any literal some rule scans for anywhere: one
+        RE2 pass over the column in Arrow (a literal alternation means the same in RE2 as in `re`),
+        so the per-paragraph scan in `re`, which cost more than all the rules, runs only where it
+        can find something (a third of the paragraphs of the text path)."""
+        if self._gate is None:
+            return None
+        return pc.fill_null(pc.match_substring_regex(folded, self._gate), True).to_numpy(zero_copy_only=False)
+
+    def first_match(self, text: str, index: int, count: int, folded: str | None = None,
+                    may_hold_literal: bool = True) -> Rule | None:
+        """The first rule matching paragraph `index` of `count` (as `in_position` and `matches`);
+        `folded` is `fold(text)` if the caller has it, `may_hold_literal` its `literal_gate`."""
         group = self._group(len(text.split()))
         found = set(group.always)
         if group.exact:
             found.update(group.exact.get(exact_key(text), ()))
-        if group.starts is not None or group.anywhere is not None:
-            folded = fold(text)
-            if group.starts is not None:
-                found.update(group.starts.at_start(folded))
-            if group.anywhere is not None:
-                found.update(group.anywhere.scan(folded))
-        for pos, literals in group.cased:
-            if pos not in found and literals.search(text) is not None:
-                found.add(pos)
+        if group.members:
+            folded = fold(text) if folded is None else folded
+            if self._starts is not None:
+                found.update(self._starts.at_start(folded) & group.members)
+            if may_hold_literal:
+                # `in` per literal: the paragraphs that get here hold one, and a scan for all
+                # of them with one `re` alternation cost twice as much as these.
+                for lit, needing in group.literals:
+                    if lit in folded:
+                        found.update(needing)
+            for pos, literals in group.cased:
+                if pos not in found and literals.search(text) is not None:
+                    found.add(pos)
         for pos in sorted(found):
             rule = self.rules[pos]
             if rule.max_from_end is not None and count - index > rule.max_from_end:
@@ -113,6 +150,13 @@ class LineMatcher:
                 return rule
         return None
 
-    def marks(self, paras: Sequence[str]) -> list[Rule | None]:
+    def marks(self, paras: Sequence[str], folded: Sequence[str] | None = None,
+              gate: Sequence[bool] | None = None) -> list[Rule | None]:
+        """The first matching rule of each paragraph of a document (`folded`, `gate`: as
+        `first_match`'s, per paragraph, when the caller computed them for a batch)."""
         n = len(paras)
-        return [self.first_match(text, i, n) for i, text in enumerate(paras)]
+        if folded is None:
+            return [self.first_match(text, i, n) for i, text in enumerate(paras)]
+        gate = gate if gate is not None else [True] * n
+        return [self.first_match(text, i, n, f, g)
+                for i, (text, f, g) in enumerate(zip(paras, folded, gate, strict=True))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +15,7 @@ from pipeline.params import StripParams
 from pipeline.result import StageResult
 from pipeline.rules import Rule, RuleSet, heuristics, templates
 from pipeline.rules.lines import LineMatcher
+from pipeline.rules.prefilter import fold
 from pipeline.rules.templates import TemplateIndex
 
 STAGE = "strip"
@@ -121,10 +122,13 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   index: TemplateIndex | None = None,
                   view: heuristics.DocView | None = None, fmt: str | None = None,
                   matchers: dict[tuple[Any, ...], LineMatcher] | None = None,
-                  keys: Sequence[int | None] | None = None) -> DocVerdict:
-    """Line rules (first match wins), site templates, structural heuristics, then the guard."""
+                  keys: Sequence[int | None] | None = None,
+                  own: list[Rule | None] | None = None) -> DocVerdict:
+    """Line rules (first match wins), site templates, structural heuristics, then the guard.
+    `keys` and `own` (the line rules' marks) when the caller computed them for a batch."""
     view = view or heuristics.DocView(paras)
-    own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
+    if own is None:
+        own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index, keys)
     for rule in rules.structural_rules:
@@ -162,6 +166,34 @@ def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripPa
     return templates.count_keys(paragraphs.column("doc_id").to_pylist(), keys, sites)
 
 
+@dataclass
+class _BatchText:
+    """What strip computes once per batch rather than per paragraph: the folded texts, per line
+    matcher the literal gate over them (one pass in Arrow), and the site-template keys."""
+
+    folded: list[str]
+    array: pa.Array
+    keys: list[int | None] | None
+    gates: dict[LineMatcher, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str]) -> _BatchText:
+        folded = [fold(t) for t in paragraphs.column("text").to_pylist()]
+        # Template keys only where a site of the batch has templates at all.
+        keys = (templates.keys_of(paragraphs.column("text"), index.max_words)
+                if index is not None and index.sites.intersection(sites.values()) else None)
+        return cls(folded, pa.array(folded, pa.string()), keys)
+
+    def keys_at(self, at: list[int]) -> list[int | None] | None:
+        return None if self.keys is None else [self.keys[i] for i in at]
+
+    def marks(self, matcher: LineMatcher, texts: list[str], at: list[int]) -> list[Rule | None]:
+        if matcher not in self.gates:
+            self.gates[matcher] = matcher.literal_gate(self.array)
+        gate = self.gates[matcher]
+        return matcher.marks(texts, [self.folded[i] for i in at], None if gate is None else gate[at])
+
+
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
         index: TemplateIndex | None = None,
         matchers: dict[tuple[Any, ...], LineMatcher] | None = None) -> StageResult:
@@ -175,9 +207,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = paragraphs.to_pylist()
-    # Template keys for the whole batch at once (only where a site has templates at all).
-    keys = (templates.keys_of(paragraphs.column("text"), index.max_words)
-            if index is not None and index.sites.intersection(sites.values()) else None)
+    batch = _BatchText.of(paragraphs, index, sites)
     by_doc: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         if row["status"] == schema.KEPT:
@@ -190,9 +220,10 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         texts = [r["text"] for r in doc_rows]
         view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
                                   [r["link_density"] for r in doc_rows], titles.get(doc_id))
+        matcher = line_matcher(rules, hosts.get(doc_id), formats.get(doc_id), matchers)
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
                                 sites.get(doc_id), index, view, formats.get(doc_id), matchers,
-                                None if keys is None else [keys[i] for i in at])
+                                batch.keys_at(at), batch.marks(matcher, texts, at))
         _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)
