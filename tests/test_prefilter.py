@@ -77,3 +77,36 @@ def test_normalise_fast_path_is_the_same_form(text: str) -> None:
     assert normalise(text) == _normalise_reference(text)
     assert normalise(text.encode("ascii", "ignore").decode()) == \
         _normalise_reference(text.encode("ascii", "ignore").decode())
+
+
+def test_needs_of_reads_prefixes_literals_and_cased_literals() -> None:
+    from pipeline.rules.prefilter import needs_of
+
+    anchored = needs_of(re.compile(r"^(?!x)(share|follow)( this)? on|^\(?photo:", re.I))
+    # Lookaheads take no text; "\(?" is optional: the second branch starts with "(" or "photo:".
+    assert anchored is not None and anchored.prefixes == {"share", "follow", "(", "photo:"}
+    both = needs_of(re.compile(r"^(Share|follow) us|all rights reserved\.?$", re.I))
+    assert both is not None and both.prefixes == {"share", "follow"}
+    assert both.literals == {"all rights reserved"}
+    cased = needs_of(re.compile(r"[./]\s?(?:AP|AFP|Reuters)\s*$"))
+    assert cased is not None and cased.cased == {"AP", "AFP", "Reuters"} and not cased.literals
+    assert needs_of(re.compile(r"[./]\s?(?:AP|AFP)\s*$", re.I)) is None  # short and caseless
+    assert needs_of(re.compile(r"^\d{4}-\d{2}")) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS + TRICKY + ["the", "1", "2019", "said", "Photo:"]),
+                         max_size=25), min_size=1, max_size=6))
+def test_batch_gate_and_folded_texts_give_the_same_marks(docs: list[list[str]]) -> None:
+    """strip's batch path (folded texts and the RE2 literal gate for a whole batch) marks every
+    paragraph with the rule found by trying every rule."""
+    import pyarrow as pa
+
+    paras = [" ".join(parts).strip() or "x" for parts in docs]
+    paras += [p.upper() for p in paras]
+    folded = [fold(p) for p in paras]
+    gate = MATCHER.literal_gate(pa.array(folded, pa.string()))
+    assert gate is not None
+    n = len(paras)
+    expected = [_first_by_every_rule(p, i, n) for i, p in enumerate(paras)]
+    assert MATCHER.marks(paras, folded, list(gate)) == expected
