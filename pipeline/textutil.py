@@ -21,7 +21,8 @@ def split_paragraphs(text: str) -> Iterator[tuple[int, int, str]]:
         stripped = line.strip()
         if not stripped:
             continue
-        start = m.start() + (len(line) - len(line.lstrip()))
+        # Most lines have no leading space: then they start where the match does.
+        start = m.start() if stripped[0] == line[0] else m.start() + len(line) - len(line.lstrip())
         yield start, start + len(stripped), stripped
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -77,8 +78,9 @@ def _extract_one(doc: dict[str, Any], params: ExtractParams,
     if doc["source_format"] == "html":
         found = html_extractor(doc["content"], params)
         return found if found is not None else Extracted("")
-    paras = [p for _, _, p in textutil.split_paragraphs(doc["content"])]
-    return Extracted(doc["content"], text_title(paras, params))
+    # Only the opening lines can hold the title: the document's paragraphs are split once, later.
+    opening = itertools.islice(textutil.split_paragraphs(doc["content"]), params.title_search_lines)
+    return Extracted(doc["content"], text_title([p for _, _, p in opening], params))
 
 
 def _document_row(doc: dict[str, Any], ex: Extracted) -> dict[str, Any]:
