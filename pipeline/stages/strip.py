@@ -142,16 +142,56 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
     return DocVerdict(marks, doubtful > guard_fraction, removed)
 
 
-def _doc_updates(rows: list[dict[str, Any]], verdict: DocVerdict, guard_fraction: float) -> None:
-    for row, rule in zip(rows, verdict.marks, strict=True):
-        if rule is None:
-            continue
-        row.update(stage=STAGE, rule_id=rule.id)
-        if verdict.guarded and not rule.guard_exempt:
-            row["reason"] = (f"kept by guard: rules would remove {verdict.removed_fraction:.0%} of the "
+class _Rows:
+    """The columns strip reads, as lists (not one dict per row: converting every column of a
+    batch both ways cost more than marking it); only status, stage, rule_id and reason change."""
+
+    READ = ("doc_id", "para_idx", "text", "status", "stage", "rule_id", "reason", "tag", "link_density")
+    WRITTEN = ("status", "stage", "rule_id", "reason")
+
+    def __init__(self, paragraphs: pa.Table) -> None:
+        self.col = {name: paragraphs.column(name).to_pylist() for name in self.READ}
+
+    def documents(self) -> dict[str, list[int]]:
+        """Row numbers of each document's kept paragraphs, in paragraph order."""
+        by_doc: dict[str, list[int]] = {}
+        for i, (doc_id, status) in enumerate(zip(self.col["doc_id"], self.col["status"], strict=True)):
+            if status == schema.KEPT:
+                by_doc.setdefault(doc_id, []).append(i)
+        for at in by_doc.values():
+            at.sort(key=self.col["para_idx"].__getitem__)
+        return by_doc
+
+    def take(self, name: str, at: list[int]) -> list[Any]:
+        column = self.col[name]
+        return [column[i] for i in at]
+
+    def update(self, at: list[int], verdict: DocVerdict, guard_fraction: float) -> None:
+        status, stage, rule_id, reason = (self.col[name] for name in self.WRITTEN)
+        for i, rule in zip(at, verdict.marks, strict=True):
+            if rule is None:
+                continue
+            stage[i], rule_id[i] = STAGE, rule.id
+            if verdict.guarded and not rule.guard_exempt:
+                reason[i] = (f"kept by guard: rules would remove {verdict.removed_fraction:.0%} of the "
                              f"document (> {guard_fraction:.0%}); flagged as {rule.kind}: {rule.reason}")
-        else:
-            row.update(status=schema.REMOVED, reason=f"{rule.kind}: {rule.reason}")
+            else:
+                status[i], reason[i] = schema.REMOVED, f"{rule.kind}: {rule.reason}"
+
+    def table(self, paragraphs: pa.Table) -> pa.Table:
+        arrays = [pa.array(self.col[f.name], f.type) if f.name in self.WRITTEN else paragraphs.column(f.name)
+                  for f in schema.PARAGRAPHS]
+        return pa.Table.from_arrays(arrays, schema=schema.PARAGRAPHS)
+
+    def counters(self, guarded: list[str]) -> dict[str, Any]:
+        status, stage, rule_id = self.col["status"], self.col["stage"], self.col["rule_id"]
+        here = [i for i, s in enumerate(stage) if s == STAGE]
+        removed = [i for i in here if status[i] == schema.REMOVED]
+        kept_in = sum(1 for st, sg in zip(status, stage, strict=True) if st == schema.KEPT or sg == STAGE)
+        return {"paragraphs_in": kept_in, "removed": len(removed), "kept": kept_in - len(removed),
+                "removed_by_rule": dict(sorted(Counter(rule_id[i] for i in removed).items())),
+                "guarded_documents": len(guarded),
+                "guarded_paragraphs": len(here) - len(removed)}
 
 
 def sites_of(documents: pa.Table) -> dict[str, str]:
@@ -206,42 +246,26 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     formats = dict(zip(ids, documents.column("source_format").to_pylist(), strict=True))
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
-    rows = paragraphs.to_pylist()
+    rows = _Rows(paragraphs)
     batch = _BatchText.of(paragraphs, index, sites)
-    by_doc: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        if row["status"] == schema.KEPT:
-            by_doc.setdefault(row["doc_id"], []).append(i)
     guarded: list[str] = []
     matchers = {} if matchers is None else matchers
-    for doc_id, at in by_doc.items():
-        at.sort(key=lambda i: rows[i]["para_idx"])
-        doc_rows = [rows[i] for i in at]
-        texts = [r["text"] for r in doc_rows]
-        view = heuristics.DocView(texts, [r["tag"] for r in doc_rows],
-                                  [r["link_density"] for r in doc_rows], titles.get(doc_id))
+    for doc_id, at in rows.documents().items():
+        texts = rows.take("text", at)
+        view = heuristics.DocView(texts, rows.take("tag", at), rows.take("link_density", at),
+                                  titles.get(doc_id))
         matcher = line_matcher(rules, hosts.get(doc_id), formats.get(doc_id), matchers)
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
                                 sites.get(doc_id), index, view, formats.get(doc_id), matchers,
                                 batch.keys_at(at), batch.marks(matcher, texts, at))
-        _doc_updates(doc_rows, verdict, params.guard_max_removed_fraction)
+        rows.update(at, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)
-    out = pa.Table.from_pylist(rows, schema=schema.PARAGRAPHS)
-    return StageResult({"paragraphs": out}, _removed_here(out), _counters(rows, guarded))
+    out = rows.table(paragraphs)
+    return StageResult({"paragraphs": out}, _removed_here(out), rows.counters(guarded))
 
 
 def _removed_here(table: pa.Table) -> pa.Table:
     mask = pc.and_(pc.equal(table.column("stage"), STAGE),
                    pc.equal(table.column("status"), schema.REMOVED))
     return table.filter(pc.fill_null(mask, False))
-
-
-def _counters(rows: list[dict[str, Any]], guarded: list[str]) -> dict[str, Any]:
-    here = [r for r in rows if r["stage"] == STAGE]
-    removed = [r for r in here if r["status"] == schema.REMOVED]
-    kept_in = sum(1 for r in rows if r["status"] == schema.KEPT or r["stage"] == STAGE)
-    return {"paragraphs_in": kept_in, "removed": len(removed), "kept": kept_in - len(removed),
-            "removed_by_rule": dict(sorted(Counter(r["rule_id"] for r in removed).items())),
-            "guarded_documents": len(guarded),
-            "guarded_paragraphs": len(here) - len(removed)}
