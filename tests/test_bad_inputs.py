@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import RAW
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import runner
 from pipeline.params import IngestParams, Params
@@ -116,3 +118,16 @@ def test_identical_file_becomes_a_reject_not_a_silent_drop(tmp_path: Path) -> No
     paras = pd.read_parquet(tmp_path / "out" / "paragraphs.parquet")
     b = paras[paras.doc_id == "b"]
     assert (b.status == "removed").all() and b.reason.notna().all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), max_size=200), st.sampled_from(["utf-8", "UTF8", "utf-8-sig"]))
+def test_control_ratio_counted_in_bytes_is_the_same(text: str, encoding: str) -> None:
+    """UTF-8 text's control characters are counted in its bytes: the same ratio as in the text."""
+    from pipeline import decode
+
+    data = text.encode(encoding)
+    assert decode.control_ratio(data.decode(encoding), data, encoding) == decode.control_ratio(text)
+    latin = text.encode("latin-1", "ignore")  # not byte-exact: counted in the text
+    assert decode.control_ratio(latin.decode("latin-1"), latin, "latin-1") == \
+        decode.control_ratio(latin.decode("latin-1"))
