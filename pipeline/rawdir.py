@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline import schema, sources
 from pipeline.params import IngestParams
@@ -54,18 +53,14 @@ def read_raw(path: Path, max_bytes: int) -> tuple[bytes | None, tuple[str, str] 
 
 
 def raw_rows(raw_dir: Path, files: list[str], refused: dict[str, tuple[str, str]], params: IngestParams,
-             file_done: Callable[[int], Any] = lambda n: None, read: bool = True) -> Iterator[dict[str, Any]]:
-    """One raw row per single file, one per record of a container, in listing order. With `read`
-    False a single file's row is marked `unread`: `read_unread` reads it where it is decoded, so a
-    pool does not receive its bytes through the parent (containers are streamed here either way)."""
+             file_done: Callable[[int], Any] = lambda n: None) -> Iterator[dict[str, Any]]:
+    """One raw row per single file, one per record of a container, in listing order."""
     for rel in files:
         err = refused.get(rel)
         kind = None if err else sources.container_of(rel)
         if kind is not None:
             for row in sources.rows_of(raw_dir / rel, kind, params):
                 yield {"source_path": rel, **row}
-        elif err is None and not read:
-            yield {"source_path": rel, "unread": True}
         else:
             data = None
             if err is None:
@@ -73,19 +68,6 @@ def raw_rows(raw_dir: Path, files: list[str], refused: dict[str, tuple[str, str]
             code, message = err or (None, None)
             yield {"source_path": rel, "data": data, "read_error": message, "read_error_code": code}
         file_done(1)
-
-
-def read_unread(raw: pa.Table, raw_dir: Path, max_bytes: int) -> pa.Table:
-    """`raw` with the bytes (or the read error) of its `unread` rows filled in."""
-    if not pc.any(pc.fill_null(raw.column("unread"), False)).as_py():
-        return raw
-    rows = raw.to_pylist()
-    for row in rows:
-        if row["unread"]:
-            data, err = read_raw(raw_dir / row["source_path"], max_bytes)
-            code, message = err or (None, None)
-            row.update(data=data, read_error=message, read_error_code=code, unread=None)
-    return pa.Table.from_pylist(rows, schema=schema.RAW)
 
 
 def batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[pa.Table]:

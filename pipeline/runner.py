@@ -66,30 +66,30 @@ def _stream_stage(out: Path, stage: str, results: Iterator[StageResult],
 
 
 def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
-               map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
-    """Stage 1 over RAW_DIR: every file (and container record) a document or a reject."""
+               map_fn: Mapper = pool.ordered_map, pool_follows: bool = False) -> dict[str, Any]:
+    """Ingest; `pool_follows`: extract runs next in this process with `workers` (`pipeline run`)."""
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
     if out.resolve().is_relative_to(raw_dir.resolve()):
         # A run would read its own outputs back as input on the next run.
         raise UnsafePathError(f"output folder {out} is inside the raw folder {raw_dir}; choose another")
     files, refused = rawdir.list_raw(raw_dir)
-    # On the local pool, workers read single files themselves: shipping their bytes through this
-    # process cost about what decoding them does (ingest with 2 workers took 0.5x-0.9x the time of
-    # one). Containers are streamed here either way; Ray actors get whole batches with the bytes.
-    local_pool = map_fn is pool.ordered_map and workers > 1 and len(files) > params.extract.batch_size
-    if local_pool:
-        pool.start_server()  # its imports run on the other core while the listing is read
-    task = tasks.IngestTask(params.ingest, ingest.assign_doc_ids(files), raw_dir if local_pool else None)
+    if map_fn is pool.ordered_map:
+        if pool_follows and workers > 1 and len(files) > params.extract.batch_size:
+            pool.start_server()  # extract's pool: its imports run on the other core while ingest reads
+        # Decoding costs about what shipping raw bytes to a pool worker and the text back costs:
+        # with 2 local workers ingest took 0.5x-0.9x the time of one (benchmarks.scale, .speed).
+        # Workers reading the files themselves (only the decoded text shipped back) was no
+        # better: 1.65-1.95 s against 1.31-1.63 s in this process for the 804 pages.
+        workers = 1
+    task = tasks.IngestTask(params.ingest, ingest.assign_doc_ids(files))
 
     def results() -> Iterator[StageResult]:
+        # Files are read (and containers streamed) here; decoding runs here too on the local
+        # engine, on the actors with Ray.
         with progress_bar(len(files), "ingest", "file") as bar:
-            rows = rawdir.raw_rows(raw_dir, files, refused, params.ingest, bar.update, read=not local_pool)
-            batches = rawdir.batches(rows, params.ingest.batch_size)
-            if map_fn is pool.ordered_map and not local_pool:
-                yield from map(task, batches)
-            else:
-                yield from _sliced(task, batches, params, workers, map_fn, merge_results)
+            rows = rawdir.raw_rows(raw_dir, files, refused, params.ingest, bar.update)
+            yield from map_fn(task, rawdir.batches(rows, params.ingest.batch_size), workers)
 
     counters = _stream_stage(out, "ingest", results(),
                              {"documents": schema.DOCUMENTS_RAW, "rejects": schema.REJECTS})
@@ -290,7 +290,7 @@ def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[
 def run_all_timed(raw_dir: Path, out: Path, params: Params,
                   workers: int = 1) -> tuple[dict[str, dict[str, Any]], list[timing.StageTime]]:
     """`run_all`, also returning each stage's time; the table of them ends the run's log."""
-    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers),
+    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
              "extract": lambda: run_extract(out, params, workers),
              "strip": lambda: run_strip(out, params, workers),
              "dedup": lambda: run_dedup(out, params, workers),

@@ -19,8 +19,6 @@ RAW = pa.schema([
     ("declared_charset", pa.string()),  # the HTTP Content-Type charset of a WARC response
     ("text", pa.string()),             # content already decoded (a JSONL or Parquet string field)
     ("skip", pa.string()),             # why a record is not a document (request, image/png...)
-    # A single file whose bytes are read where it is decoded (a pool worker), not by the lister.
-    ("unread", pa.bool_()),
 ])
 
 _PROVENANCE = [

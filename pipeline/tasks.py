@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import rawdir, timelimit
+from pipeline import timelimit
 from pipeline.params import ExtractParams, IngestParams, StripParams
 from pipeline.result import StageResult
 from pipeline.rules import RuleSet
@@ -28,11 +27,8 @@ from pipeline.stages import extract, ingest, strip
 class IngestTask:
     params: IngestParams
     doc_ids: dict[str, str]  # path -> id, from the whole listing
-    raw_dir: Path | None = None  # where `unread` rows are read from (set when a pool reads them)
 
     def __call__(self, raw: pa.Table) -> StageResult:
-        if self.raw_dir is not None:
-            raw = rawdir.read_unread(raw, self.raw_dir, self.params.max_file_bytes)
         return ingest.run(raw, self.params, self.doc_ids)
 
 

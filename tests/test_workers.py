@@ -50,7 +50,7 @@ def _corpus(raw: Path, n_text: int = 220, n_html: int = 24, n_rows: int = 60, se
     rows = [{"id": f"r{i}", "text": "\n".join([" ".join(rng.choice(vocab) for _ in range(12)),
                                                 *rng.sample(paras, 3)])} for i in range(n_rows)]
     (raw / "gen" / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    os.mkfifo(raw / "gen" / "pipe.txt")  # read by a pool worker with 2: must be the same reject
+    os.mkfifo(raw / "gen" / "pipe.txt")  # not a regular file: the same reject with 1 or 2 workers
 
 
 def _files(out: Path) -> dict[str, bytes]:
