@@ -1,4 +1,5 @@
-"""The literal prefilter of the line rules must not change which rule matches a line."""
+"""The cheap tests before the line rules (prefixes, literals, the RE2 gate) must not change which
+rule matches a line."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from hypothesis import strategies as st
 
 from pipeline.rules import load_rules
 from pipeline.rules.lines import LineMatcher
-from pipeline.rules.prefilter import Prefilter, fold, required_literals
+from pipeline.rules.prefilter import Prefixes, fold, needs_of
 
 RULES = load_rules().line_rules
 MATCHER = LineMatcher(RULES)
 # Words the rules look for, and the characters whose case folding differs from str.lower's.
-WORDS = sorted({lit for r in RULES if r.compiled is not None
-                for lit in (required_literals(r.compiled) or ())} | {"AP", "Reuters", "Getty Images"})
+WORDS = sorted({word for r in RULES if r.compiled is not None and (n := needs_of(r.compiled)) is not None
+                for word in n.prefixes | n.literals | n.cased} | {"AP", "Reuters", "Getty Images"})
 TRICKY = ["ſ", "İ", "ı", "\u212a", "µ", "ς", "Σ", "é", "’", "©", " ", "\t", ":", "."]
 
 
@@ -23,11 +24,13 @@ def _first_by_every_rule(text: str, index: int, count: int):
     return next((r for r in RULES if r.in_position(index, count) and r.matches(text)), None)
 
 
-def test_required_literals_of_simple_patterns() -> None:
-    assert required_literals(re.compile(r"\b(foo|bars?) b", re.I)) == {"foo", "bar"}
-    assert required_literals(re.compile(r"^\d+ items?$")) == {" item"}
-    assert required_literals(re.compile(r"^(a|\d+)x")) is None  # "\d+" needs no literal
-    assert required_literals(re.compile(r"(?x) foo bar")) is None  # verbose: not modelled
+def test_needs_of_simple_patterns() -> None:
+    found = needs_of(re.compile(r"\b(foo|bars?) b", re.I))
+    assert found is not None and found.literals == {"foo", "bar"} and not found.prefixes
+    found = needs_of(re.compile(r"^\d+ items?$"))
+    assert found is not None and found.literals == {" item"} and not found.prefixes
+    assert needs_of(re.compile(r"^(a|\d+)x")) is None  # "\d+" needs no literal, "a" too short
+    assert needs_of(re.compile(r"(?x) foo bar")) is None  # verbose: not modelled
 
 
 def test_fold_follows_re_case_folding() -> None:
@@ -37,11 +40,11 @@ def test_fold_follows_re_case_folding() -> None:
             assert same <= (fold(ch) == fold(other)), (ch, other)
 
 
-def test_prefilter_reports_overlapping_literals() -> None:
-    pre = Prefilter([(0, frozenset({"photo"})), (1, frozenset({"otograph"})), (2, frozenset({"pho"}))])
-    assert pre.hits("A PHOTOGRAPH") == {0, 1, 2}
-    assert pre.hits("a phone") == {2}
-    assert pre.hits("nothing") == set()
+def test_prefixes_report_every_rule_whose_prefix_starts_the_text() -> None:
+    pre = Prefixes([(0, frozenset({"photo"})), (1, frozenset({"photograph"})), (2, frozenset({"pho"}))])
+    assert pre.at_start(fold("PHOTOGRAPH by")) == {0, 1, 2}
+    assert pre.at_start("phone") == {2}
+    assert pre.at_start("a photo") == set()
 
 
 @settings(max_examples=400, deadline=None)

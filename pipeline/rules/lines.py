@@ -7,8 +7,9 @@ cannot match a paragraph of n words if its longest line is shorter than 2n - 1 c
 Within a group a rule is tried only if a cheap test says it may match (`prefilter.needs_of`):
 the exact key is one of its lines; the folded paragraph starts with one of its prefixes (most
 rules are anchored with `^`: one trie match at the start answers for all of them); one of its
-literals occurs anywhere (one scan); one of its case-sensitive literals occurs. Rules none of
-these describe are always tried. The candidates are tried in file order, the first match wins.
+literals occurs anywhere (checked only where one RE2 pass over the whole batch, `literal_gate`,
+found any literal at all); one of its case-sensitive literals occurs. Rules none of these
+describe are always tried. The candidates are tried in file order, the first match wins.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.rules import Rule, exact_key
-from pipeline.rules.prefilter import Prefilter, fold, needs_of
+from pipeline.rules.prefilter import Prefixes, fold, needs_of
 
 
 def _word_limit(rule: Rule) -> int | None:
@@ -48,9 +49,9 @@ class _Group:
     """The rules tried on paragraphs of one word count, and the cheap tests that rule most out.
 
     A rule is a candidate for a paragraph if it is in `always`, or its exact key is the
-    paragraph's, or it is in `members` and one of its `Needs` holds: a prefix at the start, a
-    literal anywhere (the matcher's two tries, shared by every group), a case-sensitive literal
-    (`cased`). Candidates are then tried in file order.
+    paragraph's, or it is in `members` and one of its `Needs` holds: a prefix at the start (the
+    matcher's one trie, shared by every group), a literal anywhere (`literals`), a case-sensitive
+    literal (`cased`). Candidates are then tried in file order.
     """
 
     always: frozenset[int]
@@ -70,7 +71,7 @@ class LineMatcher:
         self._needs = needs
         starts = [(i, n.prefixes) for i, n in enumerate(needs) if n is not None and n.prefixes]
         anywhere = [(i, n.literals) for i, n in enumerate(needs) if n is not None and n.literals]
-        self._starts = Prefilter(starts) if starts else None
+        self._starts = Prefixes(starts) if starts else None
         self._cased = tuple((i, _alternation(n.cased)) for i, n in enumerate(needs)
                             if n is not None and n.cased)
         literals = sorted({x for _, lits in anywhere for x in lits})
@@ -115,8 +116,8 @@ class LineMatcher:
     def literal_gate(self, folded: pa.Array) -> np.ndarray | None:
         """Which of a batch's folded paragraphs hold any literal some rule scans for anywhere: one
         RE2 pass over the column in Arrow (a literal alternation means the same in RE2 as in `re`),
-        so the per-paragraph scan in `re`, which cost more than all the rules, runs only where it
-        can find something (a third of the paragraphs of the text path)."""
+        so the per-paragraph literal checks, which cost more than all the rules, run only where
+        they can find something (a third of the paragraphs of the text path)."""
         if self._gate is None:
             return None
         return pc.fill_null(pc.match_substring_regex(folded, self._gate), True).to_numpy(zero_copy_only=False)
@@ -135,7 +136,7 @@ class LineMatcher:
                 found.update(self._starts.at_start(folded) & group.members)
             if may_hold_literal:
                 # `in` per literal: the paragraphs that get here hold one, and a scan for all
-                # of them with one `re` alternation cost twice as much as these.
+                # of them with one `re` alternation cost more (0.40 against 0.32 s).
                 for lit, needing in group.literals:
                     if lit in folded:
                         found.update(needing)

@@ -1,16 +1,14 @@
-"""Which line rules can possibly match a paragraph, from one scan for the literals they require.
+"""What a line rule needs of a paragraph before it can match, read off its parsed pattern.
 
-Most regex rules cannot match unless some literal occurs in the paragraph (`affiliate_disclosure_v1`
-needs "independently", "affiliate", ... ). `required_literals` reads that set off the parsed
-pattern; `Prefilter` compiles the literals of a group of rules into one alternation, longest
-first, tried at every position of the paragraph (a lookahead, so overlapping literals are not
-hidden), and answers with the rules whose literal occurred. Rules without such a set always run.
+Most regex rules cannot match unless the paragraph starts with one of a few words (an anchored
+`^(share|follow) ...`) or holds some literal (`affiliate_disclosure_v1` needs "independently",
+"affiliate", ...). `needs_of` reads that, branch by top-level branch, as `Needs`;
+`lines.LineMatcher` tries a rule only where its needs hold. `Prefixes` answers, with one match of
+a trie-shaped alternation at the start of a folded paragraph, which anchored rules may match.
 
-Exactness: the scan uses the rule's own case flag, so it finds every place a rule's literal
-matches. Where the text found is ASCII, the literals that match at that position are exactly
-those whose lower case is a prefix of the found text's (a longer one would have been found
-first), which a dict answers; elsewhere (Unicode case folding: "ſ" matches "s") every rule of
-the group runs, as before the prefilter.
+Exactness: texts and literals are compared case-folded (`fold`), the way `re` folds case, so a
+rule's literal occurs in the folded text wherever the rule finds it, whatever the rule's own case
+flag; case-sensitive literals too short to be worth it folded ("AP") are compared as written.
 """
 
 from __future__ import annotations
@@ -24,8 +22,8 @@ from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
 from typing import Any
 
 _REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT}
-# Flags under which the scan below finds what the rule finds; any other (ASCII, VERBOSE...) and
-# the rule is not filtered.
+# Flags under which the needs read off a pattern hold for what it finds; under any other
+# (ASCII, VERBOSE...) the rule is always tried.
 _PLAIN_FLAGS = re.IGNORECASE | re.UNICODE
 _Lits = frozenset[str]
 
@@ -85,21 +83,6 @@ def fold(text: str) -> str:
         return text.lower()
     low = (text.translate(_BEFORE) if _HAS_BEFORE.search(text) else text).lower()
     return low.translate(_CANON) if _HAS_CANON.search(low) else low
-
-
-def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """Folded literals one of which occurs in the folded form of every text `pattern` finds, or
-    None when none is known (or all are too short to be worth a scan)."""
-    if pattern.flags & ~_PLAIN_FLAGS:
-        return None
-    lits = _sequence(_parser.parse(pattern.pattern, pattern.flags))
-    if not lits:
-        return None
-    lits = frozenset(fold(x) for x in lits)
-    if min(map(len, lits)) < _MIN_LEN:
-        return None
-    # A literal that contains another is redundant: wherever it occurs, so does the shorter one.
-    return frozenset(x for x in lits if not any(y != x and y in x for y in lits))
 
 
 @dataclass(frozen=True)
@@ -187,40 +170,24 @@ def _trie_pattern(words: list[str]) -> str:
     return emit(trie)
 
 
-class Prefilter:
-    """One scan for the literals of several rules (given by position in a group)."""
+class Prefixes:
+    """Which of several rules (by position) a folded text may match, from its start."""
 
-    def __init__(self, literals: Sequence[tuple[int, frozenset[str]]]) -> None:
-        """`literals`: (rule position, its folded literals) for each filtered rule."""
-        self.positions = frozenset(pos for pos, _ in literals)
+    def __init__(self, prefixes: Sequence[tuple[int, frozenset[str]]]) -> None:
+        """`prefixes`: (rule position, its folded prefixes) for each rule."""
         by_text: dict[str, set[int]] = {}
-        for pos, lits in literals:
-            for lit in lits:
-                by_text.setdefault(lit, set()).add(pos)
-        self._scan = re.compile(_trie_pattern(sorted(by_text)))
-        # Found literal -> rules of every literal that is a prefix of it (all match there too).
-        # Looked up prefix by prefix: comparing every pair of literals cost 16 ms per group.
+        for pos, words in prefixes:
+            for word in words:
+                by_text.setdefault(word, set()).add(pos)
+        self._trie = re.compile(_trie_pattern(sorted(by_text)))
+        # Found prefix -> rules of every prefix that is a prefix of it (all match there too).
+        # Looked up prefix by prefix: comparing every pair cost 16 ms per matcher.
         self._rules = {key: frozenset().union(*(by_text[key[:i]] for i in range(1, len(key) + 1)
                                                 if key[:i] in by_text))
                        for key in by_text}
 
-    def hits(self, text: str) -> frozenset[int] | set[int]:
-        """Positions of the filtered rules that may match `text`."""
-        return self.scan(fold(text))
-
     def at_start(self, folded: str) -> frozenset[int]:
-        """Positions of the rules one of whose literals `folded` (a folded text) starts with: the
-        scan's trie finds the longest there, and its rules include those of its prefixes."""
-        m = self._scan.match(folded)
+        """Positions of the rules one of whose prefixes `folded` (a folded text) starts with: the
+        trie matches the longest there, and its rules include those of its prefixes."""
+        m = self._trie.match(folded)
         return self._rules[m.group()] if m is not None else frozenset()
-
-    def scan(self, folded: str) -> frozenset[int] | set[int]:
-        """`hits` of a text already folded."""
-        found: set[int] = set()
-        search = self._scan.search
-        m = search(folded)
-        while m is not None:
-            found |= self._rules[m.group()]
-            # From the next character, not the match's end: literals may overlap.
-            m = search(folded, m.start() + 1)
-        return found
