@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 
@@ -9,7 +10,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.rules.templates import _key, keys_of
+from pipeline.rules.templates import SEPARATORS, _key, count_key_array, count_keys, key_array, keys_of
+from pipeline.textutil import normalise
 
 # Prose-like text: ASCII words and punctuation, with the characters that make text non-ASCII
 # (typographic quotes, dashes, accents, combining marks, full-width forms, ligatures, "ſ", "İ").
@@ -54,3 +56,43 @@ def test_nfkc_never_joins_or_splits_ascii_classes() -> None:
         for i, part in enumerate(full):
             if part.isascii():
                 assert i == 0 and part.isalnum() == ch.isalnum(), (hex(cp), full)
+
+
+# ASCII (controls, digits, underscores, tabs, punctuation) and the separators, which take the
+# numpy path together; and a few characters that send a text to Python's normalise.
+_PLAIN = st.text(st.sampled_from([chr(c) for c in range(128)] + list(SEPARATORS)), max_size=40)
+_MIXED = st.text(st.sampled_from(list(" a1_.\t") + list(SEPARATORS) + list("é\u0301ﬁ")), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PLAIN, _MIXED, st.just(""), st.text("!?_-. \t", max_size=8)), max_size=25),
+       st.integers(1, 8))
+def test_key_array_equals_key_with_separators_and_ascii_controls(texts: list[str], max_words: int) -> None:
+    keys, valid = key_array(pa.array(texts, type=pa.string()), max_words)
+    expected = [_key(t, max_words) for t in texts]
+    assert [int(k) if v else None for k, v in zip(keys, valid, strict=True)] == expected
+
+
+def test_separators_are_word_breaks_that_never_compose() -> None:
+    """What the separators' byte path rests on: each normalises to non-word characters only (so
+    it is a word break like a space), and NFKC changes nothing next to an ASCII character or
+    another separator (no composition or reordering with a neighbour)."""
+    neighbours = [chr(c) for c in range(128)] + list(SEPARATORS)
+    for sep in SEPARATORS:
+        assert unicodedata.combining(sep) == 0
+        assert re.fullmatch(r"[\W_]+", unicodedata.normalize("NFKC", sep).casefold())
+        assert normalise(f"a{sep}b") == "a b"
+        for other in neighbours:
+            for pair in (sep + other, other + sep):
+                apart = "".join(unicodedata.normalize("NFKC", c) for c in pair)
+                assert unicodedata.normalize("NFKC", pair) == apart
+
+
+def test_count_key_array_equals_count_keys() -> None:
+    doc_ids = ["a", "a", "b", "c", "c", "d", "x"]
+    texts = ["Share this", "share THIS!", "Share — this", "Share this", "Other", "“Other”", "Share this"]
+    sites = {"a": "s.com", "b": "s.com", "c": "s.com", "d": "t.com"}  # x: no document row
+    keys, valid = key_array(pa.array(texts), 5)
+    assert count_key_array(pa.array(doc_ids), keys, valid, sites) == count_keys(
+        doc_ids, [_key(t, 5) for t in texts], sites)
+    assert count_key_array(pa.array(doc_ids), keys, valid, sites)[("s.com", _key("share this", 5))] == 3

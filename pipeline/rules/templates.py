@@ -13,6 +13,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +28,15 @@ KIND = "site_template"
 _SPACE, _NON_ASCII = 32, 1
 _FOLD = np.array([(ord(chr(b).lower()) if chr(b).isalnum() else _SPACE) if b < 128 else _NON_ASCII
                   for b in range(256)], dtype=np.uint8)
+
+
+# Characters that NFKC and casefold turn into non-word characters ([\W_]) only, and that never
+# compose with a neighbour (tests/test_template_keys.py checks both): in a normal form they are
+# word separators like a space.
+SEPARATORS = "\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2026"
+_SEPARATOR_BYTES: dict[int, list[bytes]] = {}
+for _char in SEPARATORS:
+    _SEPARATOR_BYTES.setdefault(_char.encode()[0], []).append(_char.encode()[1:])
 
 
 def site_of(hostname: str | None, source_path: str | None) -> str:
@@ -73,38 +83,118 @@ def count_keys(doc_ids: Sequence[str], keys: Sequence[int | None],
     return counts
 
 
-def keys_of(texts: pa.Array | pa.ChunkedArray, max_words: int) -> list[int | None]:
-    """`_key` of every text of a column, the same values, for a whole batch at once.
+def count_key_array(doc_ids: pa.Array | pa.ChunkedArray, keys: np.ndarray, valid: np.ndarray,
+                    sites: Mapping[str, str]) -> Counter[tuple[str, int]]:
+    """`count_keys` of a batch's `key_array`, grouped in Arrow (the same counts)."""
+    if isinstance(doc_ids, pa.ChunkedArray):
+        doc_ids = doc_ids.combine_chunks()
+    docs = doc_ids.filter(pa.array(valid))
+    batch_docs = pc.unique(docs)
+    # Each document's site, looked up once per document of the batch (None: not a document).
+    batch_sites = pa.array([sites.get(d) for d in batch_docs.to_pylist()], pa.string())
+    site = batch_sites.take(pc.index_in(docs, value_set=batch_docs))
+    table = pa.table({"site": site, "key": pa.array(keys[valid], pa.uint64()), "doc": docs})
+    grouped = table.filter(pc.is_valid(site)).group_by(["site", "key"]).aggregate([("doc", "count_distinct")])
+    pairs = zip(grouped.column("site").to_pylist(), grouped.column("key").to_pylist(), strict=True)
+    return Counter(dict(zip(pairs, grouped.column("doc_count_distinct").to_pylist(), strict=True)))
 
-    For ASCII text, normalising is: lower case, every non-alphanumeric a space, runs of spaces
-    one (textutil.normalise's ASCII path); that and the word count run over the column's bytes
-    in numpy, and Python only joins and hashes the short paragraphs. Other text goes through
-    `_key`, unless it has more words than `max_words` for sure: its tokens between ASCII
-    non-alphanumerics that start with an ASCII letter or digit are each at least one word of
-    its normal form (NFKC composes an ASCII character only into a character of the same
-    alphanumeric class, checked over all of Unicode in tests/test_site_templates.py).
+
+def keys_of(texts: pa.Array | pa.ChunkedArray, max_words: int) -> list[int | None]:
+    """`_key` of every text of a column, the same values, for a whole batch at once."""
+    keys, valid = key_array(texts, max_words)
+    return [k if v else None for k, v in zip(keys.tolist(), valid.tolist(), strict=True)]
+
+
+def key_array(texts: pa.Array | pa.ChunkedArray, max_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_key` of every text of a column as uint64 keys and a mask of the texts that have one.
+
+    Text that is ASCII once its `SEPARATORS` are spaces ("plain") normalises to: lower case,
+    every non-alphanumeric a space, runs of spaces one, none at either end (textutil.normalise's
+    ASCII path); that and the word count run over the column's bytes in numpy, and Python only
+    hashes each distinct normal form once. Other text goes through `_key`, unless it has more
+    words than `max_words` for sure: its tokens between ASCII non-alphanumerics and separators
+    that start with an ASCII letter or digit are each at least one word of its normal form (NFKC
+    composes an ASCII character only into a character of the same alphanumeric class, checked
+    over all of Unicode in tests/test_template_keys.py).
     """
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    keys: list[int | None] = [None] * len(texts)
+    keys, valid = np.zeros(len(texts), np.uint64), np.zeros(len(texts), bool)
     if not len(texts):
-        return keys
+        return keys, valid
     texts = texts.cast(pa.large_string())  # int64 offsets, whatever the column had
-    is_ascii = pc.fill_null(pc.string_is_ascii(texts), False).to_numpy(zero_copy_only=False)
+    mapped, offsets = _folded(texts)
+    unknown = np.flatnonzero(mapped == _NON_ASCII)  # bytes of characters that are not separators
+    plain = np.diff(np.searchsorted(unknown, offsets)) == 0
+    plain &= pc.is_valid(texts).to_numpy(zero_copy_only=False)
+    n_words = _words_per_text(mapped, offsets)  # exact for plain text, a lower bound for the rest
+    short = plain & (n_words > 0) & (n_words <= max_words)
+    if short.any():
+        # The normal forms over the short texts' bytes only (a fraction of a batch's bytes).
+        keys[short] = _hashed(_normal_forms(*_folded(texts.filter(pa.array(short)))))
+        valid |= short
+    maybe = ~plain & (n_words <= max_words) & pc.is_valid(texts).to_numpy(zero_copy_only=False)
+    other = np.flatnonzero(maybe)
+    for i, text in zip(other.tolist(), texts.take(pa.array(other)).to_pylist(), strict=True):
+        if (key := _key(text, max_words)) is not None:
+            keys[i], valid[i] = key, True
+    return keys, valid
+
+
+def _folded(texts: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' bytes mapped by `_FOLD`, each `SEPARATORS` character's bytes spaces, and
+    offsets (from 0) that delimit each text in them."""
     offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset:texts.offset + len(texts) + 1]
     data = texts.buffers()[2]
     # Only this array's bytes: a slice's buffer is its parent's (a whole batch).
     raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
-    offsets = offsets - offsets[0]
     mapped = _FOLD[raw]
-    n_words = _words_per_text(mapped, offsets)  # exact for ASCII text, a lower bound for the rest
-    for i in np.flatnonzero(is_ascii & (n_words > 0) & (n_words <= max_words)).tolist():
-        keys[i] = _hash_bytes(b" ".join(mapped[offsets[i]:offsets[i + 1]].tobytes().split()))
-    maybe = ~is_ascii & (n_words <= max_words) & pc.is_valid(texts).to_numpy(zero_copy_only=False)
-    other = np.flatnonzero(maybe)
-    for i, text in zip(other.tolist(), texts.take(pa.array(other)).to_pylist(), strict=True):
-        keys[i] = _key(text, max_words)
-    return keys
+    for lead, tails in _SEPARATOR_BYTES.items():
+        at = np.flatnonzero(raw == lead)
+        for tail in tails:
+            # UTF-8 is self-synchronising: a whole character's bytes at a lead byte are that character.
+            hit = at[at + len(tail) < len(raw)]
+            for j, byte in enumerate(tail, 1):
+                hit = hit[raw[hit + j] == byte]
+            for j in range(len(tail) + 1):
+                mapped[hit + j] = _SPACE
+    return mapped, offsets - offsets[0]
+
+
+def _normal_forms(mapped: np.ndarray, offsets: np.ndarray) -> pa.LargeStringArray:
+    """Folded texts (`_folded`), each with at least one word byte, as strings with each run of
+    spaces made one and none at either end."""
+    word = mapped != _SPACE
+    starts = np.zeros(len(mapped) + 1, bool)
+    starts[offsets] = True
+    # The last space of each run before a word of the same text; then the first byte of a text
+    # is dropped if it is such a space (the run led the text).
+    keep = word.copy()
+    keep[:-1] |= word[1:] & ~starts[1:-1]
+    kept = np.add.reduceat(keep, offsets[:-1], dtype=np.int64)
+    squeezed = mapped[keep]
+    ends = np.cumsum(kept)
+    begins = ends - kept
+    led = begins[squeezed[begins] == _SPACE]
+    if len(led):
+        mask = np.ones(len(squeezed), bool)
+        mask[led] = False
+        squeezed = squeezed[mask]
+        ends = ends - np.searchsorted(led, ends, side="left")
+    new_offsets = np.append(0, ends).astype(np.int64)
+    return pa.Array.from_buffers(pa.large_string(), len(offsets) - 1,
+                                 [None, pa.py_buffer(new_offsets), pa.py_buffer(squeezed)])
+
+
+def _hashed(norms: pa.LargeStringArray) -> np.ndarray:
+    """`_hash_bytes` of each string, hashing each distinct one once."""
+    encoded = norms.dictionary_encode()
+    values = encoded.dictionary
+    bounds = np.frombuffer(values.buffers()[1], np.int64)[values.offset:values.offset + len(values) + 1]
+    blob = values.buffers()[2].to_pybytes() if values.buffers()[2] is not None else b""
+    hashes = np.fromiter((_hash_bytes(blob[a:b]) for a, b in pairwise(bounds.tolist())),
+                         np.uint64, len(values))
+    return hashes[encoded.indices.to_numpy()]
 
 
 def _words_per_text(mapped: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -128,9 +218,13 @@ class TemplateIndex:
     # Sites with at least one template: on any other site no paragraph needs normalising at all.
     sites: frozenset[str] = field(init=False, repr=False, compare=False)
 
+    # The keys of every template, sorted: most paragraphs' keys are none of them.
+    keys: np.ndarray = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        sites = frozenset(site for (site, _), n in self.counts.items() if n >= self.min_docs)
-        object.__setattr__(self, "sites", sites)
+        templates = [(site, key) for (site, key), n in self.counts.items() if n >= self.min_docs]
+        object.__setattr__(self, "sites", frozenset(site for site, _ in templates))
+        object.__setattr__(self, "keys", np.unique(np.array([k for _, k in templates], np.uint64)))
 
     def documents_sharing(self, site: str | None, text: str) -> int:
         """How many documents of the site hold this paragraph, when that makes it a template."""
@@ -144,3 +238,11 @@ class TemplateIndex:
             return 0
         n = self.counts.get((site, key), 0)
         return n if n >= self.min_docs else 0
+
+    def documents_sharing_keys(self, sites: Sequence[str | None], keys: np.ndarray,
+                               valid: np.ndarray) -> np.ndarray:
+        """`documents_sharing_key` of each row of a batch (its site, and its `key_array`)."""
+        shared = np.zeros(len(keys), np.int64)
+        for i in np.flatnonzero(valid & np.isin(keys, self.keys)).tolist():
+            shared[i] = self.documents_sharing_key(sites[i], int(keys[i]))
+        return shared

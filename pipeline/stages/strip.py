@@ -89,15 +89,15 @@ def _template_rule(site: str, n_docs: int) -> Rule:
 
 
 def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | None,
-                    index: TemplateIndex | None, keys: Sequence[int | None] | None = None) -> None:
-    """`keys`: the paragraphs' `templates.keys_of`, when the caller computed them for a batch."""
+                    index: TemplateIndex | None, shared: Sequence[int] | None = None) -> None:
+    """`shared`: the paragraphs' `TemplateIndex.documents_sharing_keys`, when the caller computed
+    them for a batch."""
     if index is None or site not in index.sites:
         return
-    for i, text in enumerate(paras):
-        if marks[i] is not None:
-            continue
-        if n := (index.documents_sharing(site, text) if keys is None
-                 else index.documents_sharing_key(site, keys[i])):
+    if shared is None:
+        shared = [index.documents_sharing(site, text) for text in paras]
+    for i, n in enumerate(shared):
+        if n and marks[i] is None:
             marks[i] = _template_rule(site, n)
 
 
@@ -122,15 +122,16 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   index: TemplateIndex | None = None,
                   view: heuristics.DocView | None = None, fmt: str | None = None,
                   matchers: dict[tuple[Any, ...], LineMatcher] | None = None,
-                  keys: Sequence[int | None] | None = None,
+                  shared: Sequence[int] | None = None,
                   own: list[Rule | None] | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard.
-    `keys` and `own` (the line rules' marks) when the caller computed them for a batch."""
+    `shared` (see `_mark_templates`) and `own` (the line rules' marks) when the caller computed
+    them for a batch."""
     view = view or heuristics.DocView(paras)
     if own is None:
         own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
     marks = _apply_actions(own, paras)
-    _mark_templates(paras, marks, site, index, keys)
+    _mark_templates(paras, marks, site, index, shared)
     for rule in rules.structural_rules:
         if rule.applies_to(hostname, fmt):
             for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
@@ -202,8 +203,8 @@ def sites_of(documents: pa.Table) -> dict[str, str]:
 
 def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripParams) -> Counter:
     """One batch's share of the corpus pass: distinct documents per (site, short paragraph)."""
-    keys = templates.keys_of(paragraphs.column("text"), params.site_template_max_words)
-    return templates.count_keys(paragraphs.column("doc_id").to_pylist(), keys, sites)
+    keys, valid = templates.key_array(paragraphs.column("text"), params.site_template_max_words)
+    return templates.count_key_array(paragraphs.column("doc_id"), keys, valid, sites)
 
 
 @dataclass
@@ -213,19 +214,23 @@ class _BatchText:
 
     folded: list[str]
     array: pa.Array
-    keys: list[int | None] | None
+    shared: list[int] | None  # per row: documents of its site sharing it, if a template
     gates: dict[LineMatcher, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str]) -> _BatchText:
+    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str],
+           doc_ids: list[str]) -> _BatchText:
         folded = [fold(t) for t in paragraphs.column("text").to_pylist()]
+        shared = None
         # Template keys only where a site of the batch has templates at all.
-        keys = (templates.keys_of(paragraphs.column("text"), index.max_words)
-                if index is not None and index.sites.intersection(sites.values()) else None)
-        return cls(folded, pa.array(folded, pa.string()), keys)
+        if index is not None and index.sites.intersection(sites.values()):
+            keys, valid = templates.key_array(paragraphs.column("text"), index.max_words)
+            row_sites = [sites.get(d) for d in doc_ids]
+            shared = index.documents_sharing_keys(row_sites, keys, valid).tolist()
+        return cls(folded, pa.array(folded, pa.string()), shared)
 
-    def keys_at(self, at: list[int]) -> list[int | None] | None:
-        return None if self.keys is None else [self.keys[i] for i in at]
+    def shared_at(self, at: list[int]) -> list[int] | None:
+        return None if self.shared is None else [self.shared[i] for i in at]
 
     def marks(self, matcher: LineMatcher, texts: list[str], at: list[int]) -> list[Rule | None]:
         if matcher not in self.gates:
@@ -247,7 +252,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = _Rows(paragraphs)
-    batch = _BatchText.of(paragraphs, index, sites)
+    batch = _BatchText.of(paragraphs, index, sites, rows.col["doc_id"])
     guarded: list[str] = []
     matchers = {} if matchers is None else matchers
     for doc_id, at in rows.documents().items():
@@ -257,7 +262,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         matcher = line_matcher(rules, hosts.get(doc_id), formats.get(doc_id), matchers)
         verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
                                 sites.get(doc_id), index, view, formats.get(doc_id), matchers,
-                                batch.keys_at(at), batch.marks(matcher, texts, at))
+                                batch.shared_at(at), batch.marks(matcher, texts, at))
         rows.update(at, verdict, params.guard_max_removed_fraction)
         if verdict.guarded:
             guarded.append(doc_id)
