@@ -8,7 +8,6 @@ Layout under OUT: `stages/<stage>/*.parquet` (each stage's own view, always zstd
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult
-from pipeline.rules import load_rules, rules_digest
+from pipeline.rules import load_rules, rules_digest, templates
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import dedup, export, ingest, strip
 
@@ -171,13 +170,14 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
     if not params.strip.site_template_min_docs:
         return None
     task = tasks.LearnTask(strip.sites_of(docs), params.strip)
-    counts: Counter = Counter()
+    parts: list[pa.Table] = []
     batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"])
-    for part in _sliced(task, batches, params, workers, map_fn, lambda parts: sum(parts, Counter()),
-                        key="doc_id"):
-        counts.update(part)
-    kept = {k: n for k, n in counts.items() if n >= params.strip.site_template_min_docs}
-    return TemplateIndex(kept, params.strip.site_template_min_docs, params.strip.site_template_max_words)
+    for part in _sliced(task, batches, params, workers, map_fn, templates.add_counts, key="doc_id"):
+        parts.append(part)
+        if len(parts) >= 32:  # add up as we go: the parts repeat a site's templates
+            parts = [templates.add_counts(parts)]
+    return TemplateIndex.of_counts(templates.add_counts(parts), params.strip.site_template_min_docs,
+                                   params.strip.site_template_max_words)
 
 
 def run_strip(out: Path, params: Params, workers: int = 1,

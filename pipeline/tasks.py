@@ -6,7 +6,6 @@ pool worker; calling it with one batch runs the stage's pure function on that ba
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +63,7 @@ class LearnTask:
     sites: dict[str, str]
     params: StripParams
 
-    def __call__(self, paragraphs: pa.Table) -> Counter:
+    def __call__(self, paragraphs: pa.Table) -> pa.Table:
         return strip.learn_templates(paragraphs, self.sites, self.params)
 
 

@@ -10,7 +10,16 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.rules.templates import SEPARATORS, _key, count_key_array, count_keys, key_array, keys_of
+from pipeline.rules.templates import (
+    SEPARATORS,
+    TemplateIndex,
+    _key,
+    add_counts,
+    count_keys,
+    key_array,
+    key_counts,
+    keys_of,
+)
 from pipeline.textutil import normalise
 
 # Prose-like text: ASCII words and punctuation, with the characters that make text non-ASCII
@@ -88,11 +97,18 @@ def test_separators_are_word_breaks_that_never_compose() -> None:
                 assert unicodedata.normalize("NFKC", pair) == apart
 
 
-def test_count_key_array_equals_count_keys() -> None:
+def test_key_counts_add_up_to_count_keys() -> None:
     doc_ids = ["a", "a", "b", "c", "c", "d", "x"]
     texts = ["Share this", "share THIS!", "Share — this", "Share this", "Other", "“Other”", "Share this"]
     sites = {"a": "s.com", "b": "s.com", "c": "s.com", "d": "t.com"}  # x: no document row
-    keys, valid = key_array(pa.array(texts), 5)
-    assert count_key_array(pa.array(doc_ids), keys, valid, sites) == count_keys(
-        doc_ids, [_key(t, 5) for t in texts], sites)
-    assert count_key_array(pa.array(doc_ids), keys, valid, sites)[("s.com", _key("share this", 5))] == 3
+    expected = count_keys(doc_ids, [_key(t, 5) for t in texts], sites)
+    assert expected[("s.com", _key("share this", 5))] == 3
+    # In two batches (a document's rows are all in one), added up.
+    parts = [key_counts(pa.array(doc_ids[i:j]), *key_array(pa.array(texts[i:j]), 5), sites)
+             for i, j in ((0, 3), (3, 7))]
+    total = add_counts(parts)
+    pairs = zip(total.column("site").to_pylist(), total.column("key").to_pylist(), strict=True)
+    assert dict(zip(pairs, total.column("n").to_pylist(), strict=True)) == expected
+    index = TemplateIndex.of_counts(total, 3, 5)
+    assert index.counts == {("s.com", _key("share this", 5)): 3}
+    assert index.documents_sharing("s.com", "SHARE, this") == 3 and add_counts([]).num_rows == 0

@@ -83,9 +83,13 @@ def count_keys(doc_ids: Sequence[str], keys: Sequence[int | None],
     return counts
 
 
-def count_key_array(doc_ids: pa.Array | pa.ChunkedArray, keys: np.ndarray, valid: np.ndarray,
-                    sites: Mapping[str, str]) -> Counter[tuple[str, int]]:
-    """`count_keys` of a batch's `key_array`, grouped in Arrow (the same counts)."""
+# Per-batch counts of distinct documents per (site, key): what the corpus pass adds up.
+COUNTS = pa.schema([("site", pa.string()), ("key", pa.uint64()), ("n", pa.int64())])
+
+
+def key_counts(doc_ids: pa.Array | pa.ChunkedArray, keys: np.ndarray, valid: np.ndarray,
+               sites: Mapping[str, str]) -> pa.Table:
+    """`count_keys` of a batch's `key_array` as a `COUNTS` table, grouped in Arrow."""
     if isinstance(doc_ids, pa.ChunkedArray):
         doc_ids = doc_ids.combine_chunks()
     docs = doc_ids.filter(pa.array(valid))
@@ -95,8 +99,17 @@ def count_key_array(doc_ids: pa.Array | pa.ChunkedArray, keys: np.ndarray, valid
     site = batch_sites.take(pc.index_in(docs, value_set=batch_docs))
     table = pa.table({"site": site, "key": pa.array(keys[valid], pa.uint64()), "doc": docs})
     grouped = table.filter(pc.is_valid(site)).group_by(["site", "key"]).aggregate([("doc", "count_distinct")])
-    pairs = zip(grouped.column("site").to_pylist(), grouped.column("key").to_pylist(), strict=True)
-    return Counter(dict(zip(pairs, grouped.column("doc_count_distinct").to_pylist(), strict=True)))
+    return pa.Table.from_arrays([grouped.column("site"), grouped.column("key"),
+                                 grouped.column("doc_count_distinct").cast(pa.int64())], schema=COUNTS)
+
+
+def add_counts(parts: Sequence[pa.Table]) -> pa.Table:
+    """`COUNTS` tables of batches with no document in common, added up per (site, key)."""
+    if not parts:
+        return COUNTS.empty_table()
+    grouped = pa.concat_tables(parts).group_by(["site", "key"]).aggregate([("n", "sum")])
+    return pa.Table.from_arrays([grouped.column("site"), grouped.column("key"), grouped.column("n_sum")],
+                                schema=COUNTS)
 
 
 def keys_of(texts: pa.Array | pa.ChunkedArray, max_words: int) -> list[int | None]:
@@ -225,6 +238,13 @@ class TemplateIndex:
         templates = [(site, key) for (site, key), n in self.counts.items() if n >= self.min_docs]
         object.__setattr__(self, "sites", frozenset(site for site, _ in templates))
         object.__setattr__(self, "keys", np.unique(np.array([k for _, k in templates], np.uint64)))
+
+    @classmethod
+    def of_counts(cls, counts: pa.Table, min_docs: int, max_words: int) -> TemplateIndex:
+        """The index of the (site, key) pairs of a corpus's `COUNTS` held by `min_docs` or more."""
+        kept = counts.filter(pc.greater_equal(counts.column("n"), min_docs))
+        pairs = zip(kept.column("site").to_pylist(), kept.column("key").to_pylist(), strict=True)
+        return cls(dict(zip(pairs, kept.column("n").to_pylist(), strict=True)), min_docs, max_words)
 
     def documents_sharing(self, site: str | None, text: str) -> int:
         """How many documents of the site hold this paragraph, when that makes it a template."""

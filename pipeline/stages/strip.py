@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -83,6 +84,7 @@ def _confirmed(rule: Rule, own: Sequence[Rule | None], i: int) -> Rule:
     return rule
 
 
+@lru_cache(maxsize=4096)  # one Rule per (site, count): most template paragraphs share a few
 def _template_rule(site: str, n_docs: int) -> Rule:
     return Rule(id=templates.RULE_ID, kind=templates.KIND, match="heuristic",
                 reason=f"paragraph recurs in {n_docs} documents of site {site}")
@@ -201,10 +203,11 @@ def sites_of(documents: pa.Table) -> dict[str, str]:
     return {d["doc_id"]: templates.site_of(d["hostname"], d["source_path"]) for d in cols}
 
 
-def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripParams) -> Counter:
-    """One batch's share of the corpus pass: distinct documents per (site, short paragraph)."""
+def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripParams) -> pa.Table:
+    """One batch's share of the corpus pass: distinct documents per (site, short paragraph), as a
+    `templates.COUNTS` table (`templates.add_counts` adds batches up)."""
     keys, valid = templates.key_array(paragraphs.column("text"), params.site_template_max_words)
-    return templates.count_key_array(paragraphs.column("doc_id"), keys, valid, sites)
+    return templates.key_counts(paragraphs.column("doc_id"), keys, valid, sites)
 
 
 @dataclass
