@@ -7,7 +7,11 @@ Layout under OUT: `stages/<stage>/*.parquet` (each stage's own view, always zstd
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline import __version__, dedup_run, pool, rawdir, schema, tasks, timing
 from pipeline import parquet_io as pio
@@ -161,23 +166,63 @@ def _sliced(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Par
 
 
 def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int,
-                    map_fn: Mapper) -> TemplateIndex | None:
+                    map_fn: Mapper, keys_to: Path | None = None) -> TemplateIndex | None:
     """The corpus pass of strip: count short paragraphs per site over every batch.
 
     A document's paragraphs are all in one row group, so per-batch counts of distinct documents
-    add up to the corpus counts in any order.
+    add up to the corpus counts in any order. `keys_to`: a Parquet file to keep every paragraph's
+    key in (column `template_key`, in the paragraphs' order), so the mark pass does not compute
+    them again.
     """
     if not params.strip.site_template_min_docs:
         return None
     task = tasks.LearnTask(strip.sites_of(docs), params.strip)
     parts: list[pa.Table] = []
     batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"])
-    for part in _sliced(task, batches, params, workers, map_fn, templates.add_counts, key="doc_id"):
-        parts.append(part)
-        if len(parts) >= 32:  # add up as we go: the parts repeat a site's templates
-            parts = [templates.add_counts(parts)]
+    with contextlib.ExitStack() as stack:
+        writer = None if keys_to is None else stack.enter_context(pq.ParquetWriter(keys_to, strip.KEYS))
+        for counts, keys in _sliced(task, batches, params, workers, map_fn, _add_learnt, key="doc_id"):
+            parts.append(counts)
+            if len(parts) >= 32:  # add up as we go: the parts repeat a site's templates
+                parts = [templates.add_counts(parts)]
+            if writer is not None:
+                writer.write_table(keys)
     return TemplateIndex.of_counts(templates.add_counts(parts), params.strip.site_template_min_docs,
                                    params.strip.site_template_max_words)
+
+
+def _add_learnt(parts: list[tuple[pa.Table, pa.Table]]) -> tuple[pa.Table, pa.Table]:
+    """The learn pass's results for the slices of one batch, in order, as the batch's."""
+    return templates.add_counts([c for c, _ in parts]), pa.concat_tables([k for _, k in parts])
+
+
+def _with_keys(batches: Iterator[pa.Table], keys: Path | None) -> Iterator[pa.Table]:
+    """Each batch of paragraphs with its rows' `template_key` from the learn pass's file."""
+    if keys is None:
+        yield from batches
+        return
+    stored = pq.ParquetFile(keys).iter_batches(columns=["template_key"])
+    carry = pa.chunked_array([], pa.uint64())
+    for batch in batches:
+        while len(carry) < batch.num_rows:
+            carry = pa.chunked_array([*carry.chunks, next(stored).column(0)], pa.uint64())
+        yield batch.append_column("template_key", carry.slice(0, batch.num_rows))
+        carry = carry.slice(batch.num_rows)
+
+
+@contextlib.contextmanager
+def _scratch_file(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` (a dot-file ending in .tmp, like `pio.atomic_path`'s), deleted
+    afterwards; one a killed run left is deleted by the next."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def run_strip(out: Path, params: Params, workers: int = 1,
@@ -187,17 +232,19 @@ def run_strip(out: Path, params: Params, workers: int = 1,
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet",
                           columns=["doc_id", "hostname", "source_path", "source_format", "title"])
-    index = _site_templates(src / "paragraphs.parquet", docs, params, workers, map_fn)
-    task = tasks.StripTask(rules, docs, params.strip, index)
+    with _scratch_file(stage_dir(out, "strip") / "template_keys.parquet") as scratch:
+        index = _site_templates(src / "paragraphs.parquet", docs, params, workers, map_fn, scratch)
+        keys = scratch if index is not None else None
+        task = tasks.StripTask(rules, docs, params.strip, index)
 
-    def results() -> Iterator[StageResult]:
-        with progress_bar(docs.num_rows, "strip", "doc") as bar:
-            batches = pio.iter_row_groups(src / "paragraphs.parquet")
-            for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):
-                bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
-                yield res
+        def results() -> Iterator[StageResult]:
+            with progress_bar(docs.num_rows, "strip", "doc") as bar:
+                batches = _with_keys(pio.iter_row_groups(src / "paragraphs.parquet"), keys)
+                for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):
+                    bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
+                    yield res
 
-    counters = _stream_stage(out, "strip", results(), {"paragraphs": schema.PARAGRAPHS})
+        counters = _stream_stage(out, "strip", results(), {"paragraphs": schema.PARAGRAPHS})
     counters["rules_hash"] = rules.digest
     _write_metrics(out, "strip", counters)
     _summary("strip", counters.get("kept", 0), counters.get("paragraphs_in", 0), "paragraphs")

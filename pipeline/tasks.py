@@ -63,7 +63,7 @@ class LearnTask:
     sites: dict[str, str]
     params: StripParams
 
-    def __call__(self, paragraphs: pa.Table) -> pa.Table:
+    def __call__(self, paragraphs: pa.Table) -> tuple[pa.Table, pa.Table]:
         return strip.learn_templates(paragraphs, self.sites, self.params)
 
 

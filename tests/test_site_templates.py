@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline import runner
 from pipeline.params import Params, StripParams
-from pipeline.rules.templates import count_templates, site_of
+from pipeline.rules import load_rules
+from pipeline.rules.templates import TemplateIndex, count_templates, site_of
+from pipeline.stages import strip
 
 BODY = "The council met on {day} to discuss the {topic}, and the debate ran late into the evening."
 
@@ -61,3 +64,22 @@ def test_site_of() -> None:
     assert site_of("www.Example.com", "a/b.html") == "example.com"
     assert site_of(None, "news/2019/a.txt") == "folder:news/2019"
     assert site_of(None, "a.txt") == "folder:"
+
+
+def test_mark_pass_given_the_learn_pass_keys_marks_the_same(tmp_path: Path) -> None:
+    """run_strip hands the mark pass each paragraph's key from the learn pass (column
+    `template_key`); strip.run computing them itself gives the same table."""
+    raw = tmp_path / "raw"
+    footers = ["Got a news tip? Call our desk any time", "“Subscribe” — it’s free", "Да, подпишитесь"]
+    for i, (day, topic) in enumerate([("Monday", "budget"), ("Tuesday", "buses"), ("Friday", "parks")]):
+        _write(raw / "site-a", f"{i}.txt", footers, day, topic)
+    runner.run_all(raw, tmp_path / "out", Params())
+    ext = tmp_path / "out" / "stages" / "extract"
+    paras, docs = pq.read_table(ext / "paragraphs.parquet"), pq.read_table(ext / "documents.parquet")
+    params = StripParams()
+    counts, keys = strip.learn_templates(paras, strip.sites_of(docs), params)
+    index = TemplateIndex.of_counts(counts, params.site_template_min_docs, params.site_template_max_words)
+    given = strip.run(paras.append_column("template_key", keys.column(0)), docs, load_rules(), params, index)
+    computed = strip.run(paras, docs, load_rules(), params, index)
+    assert given.tables["paragraphs"].equals(computed.tables["paragraphs"])
+    assert given.counters == computed.counters and given.counters["removed_by_rule"]["site_template"] == 9

@@ -203,11 +203,17 @@ def sites_of(documents: pa.Table) -> dict[str, str]:
     return {d["doc_id"]: templates.site_of(d["hostname"], d["source_path"]) for d in cols}
 
 
-def learn_templates(paragraphs: pa.Table, sites: dict[str, str], params: StripParams) -> pa.Table:
+# The learn pass's key of each paragraph (null: none), which the mark pass may be given as a column.
+KEYS = pa.schema([("template_key", pa.uint64())])
+
+
+def learn_templates(paragraphs: pa.Table, sites: dict[str, str],
+                    params: StripParams) -> tuple[pa.Table, pa.Table]:
     """One batch's share of the corpus pass: distinct documents per (site, short paragraph), as a
-    `templates.COUNTS` table (`templates.add_counts` adds batches up)."""
+    `templates.COUNTS` table (`templates.add_counts` adds batches up); and each row's key (`KEYS`)."""
     keys, valid = templates.key_array(paragraphs.column("text"), params.site_template_max_words)
-    return templates.key_counts(paragraphs.column("doc_id"), keys, valid, sites)
+    counts = templates.key_counts(paragraphs.column("doc_id"), keys, valid, sites)
+    return counts, pa.Table.from_arrays([pa.array(keys, pa.uint64(), mask=~valid)], schema=KEYS)
 
 
 @dataclass
@@ -227,7 +233,12 @@ class _BatchText:
         shared = None
         # Template keys only where a site of the batch has templates at all.
         if index is not None and index.sites.intersection(sites.values()):
-            keys, valid = templates.key_array(paragraphs.column("text"), index.max_words)
+            if "template_key" in paragraphs.column_names:  # kept from the learn pass
+                stored = paragraphs.column("template_key")
+                keys = pc.fill_null(stored, 0).to_numpy()
+                valid = pc.is_valid(stored).to_numpy(zero_copy_only=False)
+            else:
+                keys, valid = templates.key_array(paragraphs.column("text"), index.max_words)
             row_sites = [sites.get(d) for d in doc_ids]
             shared = index.documents_sharing_keys(row_sites, keys, valid).tolist()
         return cls(folded, pa.array(folded, pa.string()), shared)
