@@ -19,9 +19,8 @@ _WRITE_OPTS: dict[str, Any] = {"use_dictionary": True, "write_statistics": True,
                                "data_page_version": "2.0", "row_group_size": 1 << 20}
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
+def _fresh_temp(path: Path) -> str:
+    """A new empty temporary file beside `path`: a dot-file ending in .tmp."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A run killed mid-write (SIGKILL: no `finally`) leaves its temporary file; the next write of
     # the same file clears it, so stage folders (DVC outputs) never accumulate them.
@@ -29,12 +28,43 @@ def atomic_path(path: Path) -> Iterator[Path]:
         stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    return tmp
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
+    tmp = _fresh_temp(path)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def scratch_path(path: Path) -> Iterator[Path]:
+    """A temporary file named after `path` for data a stage reads back within the run; always
+    deleted afterwards (never renamed into place)."""
+    tmp = _fresh_temp(path)
+    try:
+        yield Path(tmp)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def with_column(batches: Iterator[pa.Table], path: Path, column: str) -> Iterator[pa.Table]:
+    """Each batch with `column` appended from the file at `path`, row for row: the file holds one
+    row per row of all the batches together, in order, whatever its own row groups."""
+    file = pq.ParquetFile(path)
+    stored = file.iter_batches(columns=[column])
+    carry = pa.chunked_array([], file.schema_arrow.field(column).type)
+    for batch in batches:
+        while len(carry) < batch.num_rows:
+            carry = pa.chunked_array([*carry.chunks, next(stored).column(0)], carry.type)
+        yield batch.append_column(column, carry.slice(0, batch.num_rows))
+        carry = carry.slice(batch.num_rows)
 
 
 def _compression(name: str) -> str | None:

@@ -8,10 +8,7 @@ Layout under OUT: `stages/<stage>/*.parquet` (each stage's own view, always zstd
 from __future__ import annotations
 
 import contextlib
-import glob
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -196,35 +193,6 @@ def _add_learnt(parts: list[tuple[pa.Table, pa.Table]]) -> tuple[pa.Table, pa.Ta
     return templates.add_counts([c for c, _ in parts]), pa.concat_tables([k for _, k in parts])
 
 
-def _with_keys(batches: Iterator[pa.Table], keys: Path | None) -> Iterator[pa.Table]:
-    """Each batch of paragraphs with its rows' `template_key` from the learn pass's file."""
-    if keys is None:
-        yield from batches
-        return
-    stored = pq.ParquetFile(keys).iter_batches(columns=["template_key"])
-    carry = pa.chunked_array([], pa.uint64())
-    for batch in batches:
-        while len(carry) < batch.num_rows:
-            carry = pa.chunked_array([*carry.chunks, next(stored).column(0)], pa.uint64())
-        yield batch.append_column("template_key", carry.slice(0, batch.num_rows))
-        carry = carry.slice(batch.num_rows)
-
-
-@contextlib.contextmanager
-def _scratch_file(path: Path) -> Iterator[Path]:
-    """A temporary file beside `path` (a dot-file ending in .tmp, like `pio.atomic_path`'s), deleted
-    afterwards; one a killed run left is deleted by the next."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(name)
-    finally:
-        Path(name).unlink(missing_ok=True)
-
-
 def run_strip(out: Path, params: Params, workers: int = 1,
               map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = stage_dir(out, "extract")
@@ -232,14 +200,16 @@ def run_strip(out: Path, params: Params, workers: int = 1,
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet",
                           columns=["doc_id", "hostname", "source_path", "source_format", "title"])
-    with _scratch_file(stage_dir(out, "strip") / "template_keys.parquet") as scratch:
+    with pio.scratch_path(stage_dir(out, "strip") / "template_keys.parquet") as scratch:
         index = _site_templates(src / "paragraphs.parquet", docs, params, workers, map_fn, scratch)
         keys = scratch if index is not None else None
         task = tasks.StripTask(rules, docs, params.strip, index)
 
         def results() -> Iterator[StageResult]:
             with progress_bar(docs.num_rows, "strip", "doc") as bar:
-                batches = _with_keys(pio.iter_row_groups(src / "paragraphs.parquet"), keys)
+                batches = pio.iter_row_groups(src / "paragraphs.parquet")
+                if keys is not None:
+                    batches = pio.with_column(batches, keys, "template_key")
                 for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):
                     bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
                     yield res
