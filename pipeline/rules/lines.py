@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.rules import Rule, exact_key
+from pipeline.rules import Rule
 from pipeline.rules.prefilter import Prefixes, fold, needs_of
 
 
@@ -51,14 +51,20 @@ class _Group:
     A rule is a candidate for a paragraph if it is in `always`, or its exact key is the
     paragraph's, or it is in `members` and one of its `Needs` holds: a prefix at the start (the
     matcher's one trie, shared by every group), a literal anywhere (`literals`), a case-sensitive
-    literal (`cased`). Candidates are then tried in file order.
+    literal (`cased`). Candidates are then tried in file order. The literals of a rule limited to
+    the last paragraphs (`max_from_end`) are looked for only there (`tail`): "leading", "global"
+    (`company_boilerplate_v1`) are in many paragraphs, the rule applies to three.
     """
 
-    always: frozenset[int]
+    always: tuple[int, ...]
     exact: dict[str, frozenset[int]]
     members: frozenset[int]
-    literals: tuple[tuple[str, frozenset[int]], ...]  # the members' literals anywhere: who needs each
-    cased: tuple[tuple[int, re.Pattern[str]], ...]  # a member's case-sensitive literals, one search
+    literals: tuple[tuple[str, frozenset[int]], ...]  # literals anywhere: who needs each
+    tail: tuple[tuple[int, tuple[tuple[str, frozenset[int]], ...]], ...]  # (max_from_end, literals)
+    cased: tuple[tuple[int, int, re.Pattern[str]], ...]  # (max_from_end, rule, its cased literals)
+
+
+_ANYWHERE = 1 << 62  # the max_from_end of a rule without one: every paragraph is in position
 
 
 class LineMatcher:
@@ -93,7 +99,7 @@ class LineMatcher:
         return found
 
     def _build(self, positions: tuple[int, ...]) -> _Group:
-        always, exact, members = set(), {}, set()
+        always, exact, members = [], {}, set()
         for i in positions:
             rule = self.rules[i]
             if rule.match == "exact":
@@ -102,16 +108,26 @@ class LineMatcher:
             elif rule.compiled is None:
                 continue  # not a line rule: matches nothing here, as `Rule.matches`
             elif self._needs[i] is None:
-                always.add(i)
+                always.append(i)
             else:
                 members.add(i)
-        cased = tuple((i, rx) for i, rx in self._cased if i in members)
-        literals: dict[str, set[int]] = {}
+        cased = tuple((self._from_end(i), i, rx) for i, rx in self._cased if i in members)
+        by_limit: dict[int, dict[str, set[int]]] = {}
         for i in sorted(members):
+            lits = by_limit.setdefault(self._from_end(i), {})
             for lit in self._needs[i].literals:  # type: ignore[union-attr]
-                literals.setdefault(lit, set()).add(i)
-        return _Group(frozenset(always), exact, frozenset(members),
-                      tuple((lit, frozenset(ps)) for lit, ps in sorted(literals.items())), cased)
+                lits.setdefault(lit, set()).add(i)
+
+        def table(lits: dict[str, set[int]]) -> tuple[tuple[str, frozenset[int]], ...]:
+            return tuple((lit, frozenset(ps)) for lit, ps in sorted(lits.items()))
+        tail = tuple((limit, table(lits)) for limit, lits in sorted(by_limit.items())
+                     if limit != _ANYWHERE and lits)
+        return _Group(tuple(always), exact, frozenset(members), table(by_limit.get(_ANYWHERE, {})),
+                      tail, cased)
+
+    def _from_end(self, i: int) -> int:
+        limit = self.rules[i].max_from_end
+        return _ANYWHERE if limit is None else limit
 
     def literal_gate(self, folded: pa.Array) -> np.ndarray | None:
         """Which of a batch's folded paragraphs hold any literal some rule scans for anywhere: one
@@ -126,23 +142,31 @@ class LineMatcher:
                     may_hold_literal: bool = True) -> Rule | None:
         """The first rule matching paragraph `index` of `count` (as `in_position` and `matches`);
         `folded` is `fold(text)` if the caller has it, `may_hold_literal` its `literal_gate`."""
-        group = self._group(len(text.split()))
+        words = text.split()
+        group = self._group(len(words))
         found = set(group.always)
         if group.exact:
-            found.update(group.exact.get(exact_key(text), ()))
+            # `exact_key(text)`, from the words already split.
+            found.update(group.exact.get(" ".join(words).casefold(), ()))
         if group.members:
             folded = fold(text) if folded is None else folded
-            if self._starts is not None:
-                found.update(self._starts.at_start(folded) & group.members)
+            to_end = count - index
+            if self._starts is not None and (starts := self._starts.at_start(folded)):
+                found.update(starts & group.members)
             if may_hold_literal:
                 # `in` per literal: the paragraphs that get here hold one, and a scan for all
                 # of them with one `re` alternation cost more (0.40 against 0.32 s).
-                for lit, needing in group.literals:
-                    if lit in folded:
-                        found.update(needing)
-            for pos, literals in group.cased:
-                if pos not in found and literals.search(text) is not None:
+                for needing in [needing for lit, needing in group.literals if lit in folded]:
+                    found.update(needing)
+                for limit, lits in group.tail:
+                    if to_end <= limit:
+                        for needing in [needing for lit, needing in lits if lit in folded]:
+                            found.update(needing)
+            for limit, pos, literals in group.cased:
+                if to_end <= limit and pos not in found and literals.search(text) is not None:
                     found.add(pos)
+        if not found:
+            return None
         for pos in sorted(found):
             rule = self.rules[pos]
             if rule.max_from_end is not None and count - index > rule.max_from_end:

@@ -71,6 +71,12 @@ def _sequence(sub: Any) -> _Lits | None:
 _BEFORE = {0x130: "i"}
 _CANON = {k: chr(min(k, *v)) for k, v in _EXTRA_CASES.items() if min(k, *v) != k}
 _MIN_LEN = 3  # a literal shorter than this is in too many paragraphs to rule anything out
+# ... unless it is a symbol prose rarely holds ("@": the bare e-mail address of contact_line_v1).
+_RARE = frozenset("@©®™|#%€£$¥§¶•")
+
+
+def _worth_scanning(literals: _Lits) -> bool:
+    return all(len(x) >= _MIN_LEN or any(c in _RARE for c in x) for x in literals)
 
 
 # str.translate looks every character up in a dict: search for the few that need it first.
@@ -101,24 +107,33 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
     """The `Needs` of a rule's pattern, or None when one of its branches needs nothing known."""
     if pattern.flags & ~_PLAIN_FLAGS:
         return None
-    parsed = list(_parser.parse(pattern.pattern, pattern.flags))
-    branches = parsed[0][1][1] if len(parsed) == 1 and parsed[0][0] is C.BRANCH else [parsed]
     prefixes: set[str] = set()
     literals: set[str] = set()
     cased: set[str] = set()
-    for branch in branches:
-        items = list(branch)
+    for items in _top_branches(list(_parser.parse(pattern.pattern, pattern.flags))):
         starts = _starts(items[1:]) if items and items[0] == (C.AT, C.AT_BEGINNING) else None
-        lits = _sequence(branch)
+        lits = _sequence(items)
         if starts:
             prefixes |= {fold(x) for x in starts}
-        elif lits and min(map(len, lits)) >= _MIN_LEN:
+        elif lits and _worth_scanning(lits):
             literals |= {fold(x) for x in lits}
         elif lits and not pattern.flags & re.IGNORECASE and min(map(len, lits)) >= 2:
             cased |= lits
         else:
             return None
     return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased))
+
+
+def _top_branches(parsed: list[Any]) -> list[list[Any]]:
+    """The top-level branches of a parsed pattern, each a list of items. The parser moves what all
+    branches start with out in front of them (`^a|^b` is parsed as `^(?:a|b)`): when that is the
+    `^` anchor it is put back in each branch (P(A|B) finds what PA|PB finds), so that every branch
+    can be read as anchored."""
+    if len(parsed) == 1 and parsed[0][0] is C.BRANCH:
+        return [list(b) for b in parsed[0][1][1]]
+    if parsed and parsed[0] == (C.AT, C.AT_BEGINNING) and parsed[-1][0] is C.BRANCH:
+        return [[*parsed[:-1], *b] for b in parsed[-1][1][1]]
+    return [parsed]
 
 
 def _starts(items: list[Any]) -> frozenset[str] | None:
