@@ -10,14 +10,17 @@ from hypothesis import strategies as st
 
 from pipeline.rules import load_rules
 from pipeline.rules.lines import LineMatcher
-from pipeline.rules.prefilter import Prefixes, fold, needs_of
+from pipeline.rules.prefilter import Needs, Prefixes, fold, needs_of
 
 RULES = load_rules().line_rules
 MATCHER = LineMatcher(RULES)
 # Words the rules look for, and the characters whose case folding differs from str.lower's.
 WORDS = sorted({word for r in RULES if r.compiled is not None and (n := needs_of(r.compiled)) is not None
-                for word in n.prefixes | n.literals | n.cased} | {"AP", "Reuters", "Getty Images"})
-TRICKY = ["ſ", "İ", "ı", "\u212a", "µ", "ς", "Σ", "é", "’", "©", " ", "\t", ":", "."]
+                for word in n.prefixes | n.literals | n.cased}
+               | {"AP", "Reuters", "Getty Images", "likes", "comments", "replies", "a@b.com"})
+# Digits: "٣" is decimal (re's \d), "²" is a digit but not decimal.
+TRICKY = ["ſ", "İ", "ı", "\u212a", "µ", "ς", "Σ", "é", "’", "©", " ", "\t", ":", ".", "@",
+          "12", "٣", "²", "…"]
 
 
 def _first_by_every_rule(text: str, index: int, count: int):
@@ -28,8 +31,16 @@ def test_needs_of_simple_patterns() -> None:
     found = needs_of(re.compile(r"\b(foo|bars?) b", re.I))
     assert found is not None and found.literals == {"foo", "bar"} and not found.prefixes
     found = needs_of(re.compile(r"^\d+ items?$"))
-    assert found is not None and found.literals == {" item"} and not found.prefixes
-    assert needs_of(re.compile(r"^(a|\d+)x")) is None  # "\d+" needs no literal, "a" too short
+    assert found is not None and found.digit_start and not found.literals and not found.prefixes
+    found = needs_of(re.compile(r"\d+ items?$"))  # not anchored: the literal, anywhere
+    assert found is not None and found.literals == {" item"} and not found.digit_start
+    found = needs_of(re.compile(r"^(\d+ )?comments|^\d+ replies", re.I))
+    assert found is not None and found.digit_start and found.prefixes == {"comments"}
+    # The parser moves the common "^" out of the branches: it is put back in each.
+    found = needs_of(re.compile(r"^email [^.]+ at \S+@|^[^\s@]+@[^\s@]+$"))
+    assert found is not None and found.prefixes == {"email "} and found.literals == {"@"}
+    assert needs_of(re.compile(r"^(a|\d+)x")) == Needs(frozenset({"a"}), digit_start=True)
+    assert needs_of(re.compile(r"(a|\d+)x")) is None  # unanchored: "\d+" needs no literal, "a" too short
     assert needs_of(re.compile(r"(?x) foo bar")) is None  # verbose: not modelled
 
 
@@ -94,7 +105,8 @@ def test_needs_of_reads_prefixes_literals_and_cased_literals() -> None:
     cased = needs_of(re.compile(r"[./]\s?(?:AP|AFP|Reuters)\s*$"))
     assert cased is not None and cased.cased == {"AP", "AFP", "Reuters"} and not cased.literals
     assert needs_of(re.compile(r"[./]\s?(?:AP|AFP)\s*$", re.I)) is None  # short and caseless
-    assert needs_of(re.compile(r"^\d{4}-\d{2}")) is None
+    assert needs_of(re.compile(r"^\d{4}-\d{2}")) == Needs(digit_start=True)
+    assert needs_of(re.compile(r"^\w{4}-\d{2}")) is None  # a class other than \d: nothing known
 
 
 @settings(max_examples=200, deadline=None)

@@ -94,13 +94,19 @@ def fold(text: str) -> str:
 @dataclass(frozen=True)
 class Needs:
     """What a text must hold for a rule to find anything in it, from one of its top-level
-    branches: one of `prefixes` at its start (folded: the branch is anchored with `^`), one of
-    `literals` anywhere (folded), or one of `cased` anywhere as written (a case-sensitive branch
-    whose literals are too short to scan for folded: "AP" is in "happen", not in its case)."""
+    branches: one of `prefixes` at its start (folded: the branch is anchored with `^`), a decimal
+    digit at its start (`digit_start`: `^\\d`, "12 comments"), one of `literals` anywhere (folded),
+    or one of `cased` anywhere as written (a case-sensitive branch whose literals are too short to
+    scan for folded: "AP" is in "happen", not in its case)."""
 
     prefixes: frozenset[str] = frozenset()
     literals: frozenset[str] = frozenset()
     cased: frozenset[str] = frozenset()
+    digit_start: bool = False
+
+
+# `_starts`' mark for "a decimal digit" among the literal prefixes, which are never empty.
+_DIGIT = ""
 
 
 def needs_of(pattern: re.Pattern[str]) -> Needs | None:
@@ -110,18 +116,20 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
     prefixes: set[str] = set()
     literals: set[str] = set()
     cased: set[str] = set()
+    digit = False
     for items in _top_branches(list(_parser.parse(pattern.pattern, pattern.flags))):
         starts = _starts(items[1:]) if items and items[0] == (C.AT, C.AT_BEGINNING) else None
         lits = _sequence(items)
         if starts:
-            prefixes |= {fold(x) for x in starts}
+            digit = digit or _DIGIT in starts
+            prefixes |= {fold(x) for x in starts if x != _DIGIT}
         elif lits and _worth_scanning(lits):
             literals |= {fold(x) for x in lits}
         elif lits and not pattern.flags & re.IGNORECASE and min(map(len, lits)) >= 2:
             cased |= lits
         else:
             return None
-    return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased))
+    return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased), digit)
 
 
 def _top_branches(parsed: list[Any]) -> list[list[Any]]:
@@ -137,7 +145,8 @@ def _top_branches(parsed: list[Any]) -> list[list[Any]]:
 
 
 def _starts(items: list[Any]) -> frozenset[str] | None:
-    """Non-empty literals one of which every match of `items` starts with, or None."""
+    """Non-empty literals one of which every match of `items` starts with (`_DIGIT`: a decimal
+    digit, what `\\d` matches in a str pattern: `str.isdecimal`), or None."""
     run: list[str] = []
     for k, (op, av) in enumerate(items):
         if op is C.LITERAL:
@@ -145,6 +154,8 @@ def _starts(items: list[Any]) -> frozenset[str] | None:
             continue
         if run:
             break
+        if op is C.IN and av == [(C.CATEGORY, C.CATEGORY_DIGIT)]:
+            return frozenset({_DIGIT})
         if op in (C.ASSERT, C.ASSERT_NOT):
             continue  # zero-width: the match still starts with what follows
         if op is C.SUBPATTERN:
