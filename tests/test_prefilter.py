@@ -125,3 +125,17 @@ def test_batch_gate_and_folded_texts_give_the_same_marks(docs: list[list[str]]) 
     n = len(paras)
     expected = [_first_by_every_rule(p, i, n) for i, p in enumerate(paras)]
     assert MATCHER.marks(paras, folded, list(gate)) == expected
+
+
+def test_cased_literals_near_the_end() -> None:
+    """A branch ending in `$` has its case-sensitive literals searched only near the end."""
+    found = needs_of(re.compile(r"[./]\s?(?:AP|AFP|Reuters)(?: [Ff]ile)?\s*$"))
+    assert found is not None and found.cased_window == len("/ Reuters file")
+    assert needs_of(re.compile(r"[./]\s?(?:AP|Reuters).*$")).cased_window is None  # type: ignore[union-attr]
+    tails = ["", " ", "\n", " \t\n", "\u2003", ".", " x", "\n\n"]
+    for head in ["A caption. Photo: Jane Doe / ", "x/", "Reuters /", "/AP /"]:
+        for agency in ["AP", "AFP", "Reuters", "Getty Images", "AP via Getty Images", "EPA-EFE", "ap"]:
+            for suffix in ["", " File", " photo", " via Getty Images"]:
+                for tail in tails:
+                    text = head + agency + suffix + tail
+                    assert MATCHER.first_match(text, 0, 1) is _first_by_every_rule(text, 0, 1), text

@@ -63,7 +63,8 @@ class _Group:
     digit: frozenset[int]  # the members that may match where the text starts with a digit
     literals: tuple[tuple[str, frozenset[int]], ...]  # literals anywhere: who needs each
     tail: tuple[tuple[int, tuple[tuple[str, frozenset[int]], ...]], ...]  # (max_from_end, literals)
-    cased: tuple[tuple[int, int, re.Pattern[str]], ...]  # (max_from_end, rule, its cased literals)
+    # (max_from_end, rule, its cased literals, how far from the end they can be: `Needs.cased_window`)
+    cased: tuple[tuple[int, int, re.Pattern[str], int | None], ...]
 
 
 _ANYWHERE = 1 << 62  # the max_from_end of a rule without one: every paragraph is in position
@@ -80,7 +81,7 @@ class LineMatcher:
         starts = [(i, n.prefixes) for i, n in enumerate(needs) if n is not None and n.prefixes]
         anywhere = [(i, n.literals) for i, n in enumerate(needs) if n is not None and n.literals]
         self._starts = Prefixes(starts) if starts else None
-        self._cased = tuple((i, _alternation(n.cased)) for i, n in enumerate(needs)
+        self._cased = tuple((i, _alternation(n.cased), n.cased_window) for i, n in enumerate(needs)
                             if n is not None and n.cased)
         literals = sorted({x for _, lits in anywhere for x in lits})
         self._gate = "|".join(map(_re2_literal, literals)) or None
@@ -113,7 +114,7 @@ class LineMatcher:
                 always.append(i)
             else:
                 members.add(i)
-        cased = tuple((self._from_end(i), i, rx) for i, rx in self._cased if i in members)
+        cased = tuple((self._from_end(i), i, rx, window) for i, rx, window in self._cased if i in members)
         by_limit: dict[int, dict[str, set[int]]] = {}
         for i in sorted(members):
             lits = by_limit.setdefault(self._from_end(i), {})
@@ -167,9 +168,11 @@ class LineMatcher:
                     if to_end <= limit:
                         for needing in [needing for lit, needing in lits if lit in folded]:
                             found.update(needing)
-            for limit, pos, literals in group.cased:
-                if to_end <= limit and pos not in found and literals.search(text) is not None:
-                    found.add(pos)
+            for limit, pos, literals, window in group.cased:
+                if to_end <= limit and pos not in found:
+                    start = 0 if window is None else max(0, len(text.rstrip()) - window)
+                    if literals.search(text, start) is not None:
+                        found.add(pos)
         if not found:
             return None
         for pos in sorted(found):

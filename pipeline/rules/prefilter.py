@@ -103,6 +103,9 @@ class Needs:
     literals: frozenset[str] = frozenset()
     cased: frozenset[str] = frozenset()
     digit_start: bool = False
+    # The cased literals lie within this many characters of the end of the text without its
+    # trailing whitespace (their branches end with `$`), or anywhere (None).
+    cased_window: int | None = None
 
 
 # `_starts`' mark for "a decimal digit" among the literal prefixes, which are never empty.
@@ -117,7 +120,9 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
     literals: set[str] = set()
     cased: set[str] = set()
     digit = False
-    for items in _top_branches(list(_parser.parse(pattern.pattern, pattern.flags))):
+    windows: list[int | None] = []
+    parsed = _parser.parse(pattern.pattern, pattern.flags)
+    for items in _top_branches(list(parsed)):
         starts = _starts(items[1:]) if items and items[0] == (C.AT, C.AT_BEGINNING) else None
         lits = _sequence(items)
         if starts:
@@ -127,9 +132,28 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
             literals |= {fold(x) for x in lits}
         elif lits and not pattern.flags & re.IGNORECASE and min(map(len, lits)) >= 2:
             cased |= lits
+            windows.append(_end_width(parsed.state, items))
         else:
             return None
-    return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased), digit)
+    window = None if not windows or None in windows else max(windows)  # type: ignore[type-var]
+    return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased), digit, window)
+
+
+_SPACES = [(C.IN, [(C.CATEGORY, C.CATEGORY_SPACE)])]
+
+
+def _end_width(state: Any, items: list[Any]) -> int | None:
+    """For a branch `X\\s*$` (or `X$`) whose X is at most W characters long: W. A match of X
+    then ends where only whitespace follows (re's \\s is str.isspace, what `str.rstrip` strips),
+    so it lies within the last W characters of `text.rstrip()` and what follows it."""
+    if not items or items[-1] != (C.AT, C.AT_END):
+        return None
+    body = items[:-1]
+    if body and body[-1][0] in _REPEATS and body[-1][1][0] == 0 and list(body[-1][1][2]) == _SPACES:
+        body = body[:-1]
+    width = _parser.SubPattern(state, body).getwidth()[1]
+    return width if width < C.MAXREPEAT else None
+
 
 
 def _top_branches(parsed: list[Any]) -> list[list[Any]]:
