@@ -17,7 +17,8 @@ MATCHER = LineMatcher(RULES)
 # Words the rules look for, and the characters whose case folding differs from str.lower's.
 WORDS = sorted({word for r in RULES if r.compiled is not None and (n := needs_of(r.compiled)) is not None
                 for word in n.prefixes | n.literals | n.cased}
-               | {"AP", "Reuters", "Getty Images", "likes", "comments", "replies", "a@b.com"})
+               | {"AP", "Reuters", "Getty Images", "likes", "comments", "replies", "a@b.com",
+                  "updated", "12:30", "2024-05-01", "3/4/2024", "jan", "monday,"})
 # Digits: "٣" is decimal (re's \d), "²" is a digit but not decimal.
 TRICKY = ["ſ", "İ", "ı", "\u212a", "µ", "ς", "Σ", "é", "’", "©", " ", "\t", ":", ".", "@",
           "12", "٣", "²", "…"]
@@ -106,7 +107,10 @@ def test_needs_of_reads_prefixes_literals_and_cased_literals() -> None:
     assert cased is not None and cased.cased == {"AP", "AFP", "Reuters"} and not cased.literals
     assert needs_of(re.compile(r"[./]\s?(?:AP|AFP)\s*$", re.I)) is None  # short and caseless
     assert needs_of(re.compile(r"^\d{4}-\d{2}")) == Needs(digit_start=True)
-    assert needs_of(re.compile(r"^\w{4}-\d{2}")) is None  # a class other than \d: nothing known
+    # Not anchored on a digit, but every match holds one.
+    assert needs_of(re.compile(r"^\w{4}-\d{2}")) == Needs(digit_anywhere=True)
+    assert needs_of(re.compile(r"(a+|\d)(x|y\d?)")) is None  # "ax": no digit needed
+    assert needs_of(re.compile(r"(?:\d{1,2}:\d\d|\d{4})\s*$")) == Needs(digit_anywhere=True)
 
 
 @settings(max_examples=200, deadline=None)

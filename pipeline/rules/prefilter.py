@@ -103,6 +103,7 @@ class Needs:
     literals: frozenset[str] = frozenset()
     cased: frozenset[str] = frozenset()
     digit_start: bool = False
+    digit_anywhere: bool = False  # a decimal digit anywhere (dates, times: `\\d` in every match)
     # The cased literals lie within this many characters of the end of the text without its
     # trailing whitespace (their branches end with `$`), or anywhere (None).
     cased_window: int | None = None
@@ -119,7 +120,7 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
     prefixes: set[str] = set()
     literals: set[str] = set()
     cased: set[str] = set()
-    digit = False
+    digit = anywhere = False
     windows: list[int | None] = []
     parsed = _parser.parse(pattern.pattern, pattern.flags)
     for items in _top_branches(list(parsed)):
@@ -133,10 +134,31 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
         elif lits and not pattern.flags & re.IGNORECASE and min(map(len, lits)) >= 2:
             cased |= lits
             windows.append(_end_width(parsed.state, items))
+        elif _needs_digit(items):
+            anywhere = True
         else:
             return None
     window = None if not windows or None in windows else max(windows)  # type: ignore[type-var]
-    return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased), digit, window)
+    return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased), digit, anywhere, window)
+
+
+_DIGITS = [(C.CATEGORY, C.CATEGORY_DIGIT)]
+
+
+def _needs_digit(items: Any) -> bool:
+    """Whether every match of `items` holds a decimal digit (what `\\d` matches)."""
+    for op, av in items:
+        if op is C.IN and av == _DIGITS:
+            return True
+        if op is C.SUBPATTERN and _needs_digit(av[3]):
+            return True
+        if op is C.ATOMIC_GROUP and _needs_digit(av):
+            return True
+        if op in _REPEATS and av[0] >= 1 and _needs_digit(av[2]):
+            return True
+        if op is C.BRANCH and all(_needs_digit(b) for b in av[1]):
+            return True
+    return False
 
 
 _SPACES = [(C.IN, [(C.CATEGORY, C.CATEGORY_SPACE)])]
