@@ -1,4 +1,4 @@
-"""First-match of the line rules over a document's paragraphs, at the cost of the rules that can
+r"""First-match of the line rules over a document's paragraphs, at the cost of the rules that can
 match: `Rule.matches` for every rule and every paragraph is the same answer, slower.
 
 Most line rules only look at short lines (`max_words`), so for a paragraph of n words only the
@@ -6,10 +6,12 @@ rules whose limit is at least n are in its group, built once per word count. An 
 cannot match a paragraph of n words if its longest line is shorter than 2n - 1 characters.
 Within a group a rule is tried only if a cheap test says it may match (`prefilter.needs_of`):
 the exact key is one of its lines; the folded paragraph starts with one of its prefixes (most
-rules are anchored with `^`: one trie match at the start answers for all of them); one of its
+rules are anchored with `^`: one trie match at the start answers for all of them) or, for a
+`^\d` branch, with a decimal digit; it holds a digit anywhere (dates and times); one of its
 literals occurs anywhere (checked only where one RE2 pass over the whole batch, `literal_gate`,
-found any literal at all); one of its case-sensitive literals occurs. Rules none of these
-describe are always tried. The candidates are tried in file order, the first match wins.
+found any literal at all, and for a rule limited to the last paragraphs only there); one of its
+case-sensitive literals occurs (near the end, for a branch that ends with `$`). Rules none of
+these describe are always tried. The candidates are tried in file order, the first match wins.
 """
 
 from __future__ import annotations
@@ -71,6 +73,18 @@ class _Group:
 
 
 _ANYWHERE = 1 << 62  # the max_from_end of a rule without one: every paragraph is in position
+
+
+def _literal_hits(group: _Group, folded: str, to_end: int) -> list[frozenset[int]]:
+    """The rules needing each literal of the group that `folded` holds (a tail rule's only where
+    the paragraph is `to_end` from the end or nearer). `in` per literal: the paragraphs that get
+    here hold one, and a scan for all of them with one `re` alternation cost more (0.40 against
+    0.32 s)."""
+    hits = [needing for lit, needing in group.literals if lit in folded]
+    for limit, lits in group.tail:
+        if to_end <= limit:
+            hits += [needing for lit, needing in lits if lit in folded]
+    return hits
 
 
 class LineMatcher:
@@ -166,14 +180,7 @@ class LineMatcher:
             if group.any_digit and _DIGIT.search(text) is not None:
                 found.update(group.any_digit)
             if may_hold_literal:
-                # `in` per literal: the paragraphs that get here hold one, and a scan for all
-                # of them with one `re` alternation cost more (0.40 against 0.32 s).
-                for needing in [needing for lit, needing in group.literals if lit in folded]:
-                    found.update(needing)
-                for limit, lits in group.tail:
-                    if to_end <= limit:
-                        for needing in [needing for lit, needing in lits if lit in folded]:
-                            found.update(needing)
+                found.update(*_literal_hits(group, folded, to_end))
             for limit, pos, literals, window in group.cased:
                 if to_end <= limit and pos not in found:
                     start = 0 if window is None else max(0, len(text.rstrip()) - window)

@@ -1,8 +1,9 @@
-"""What a line rule needs of a paragraph before it can match, read off its parsed pattern.
+r"""What a line rule needs of a paragraph before it can match, read off its parsed pattern.
 
 Most regex rules cannot match unless the paragraph starts with one of a few words (an anchored
-`^(share|follow) ...`) or holds some literal (`affiliate_disclosure_v1` needs "independently",
-"affiliate", ...). `needs_of` reads that, branch by top-level branch, as `Needs`;
+`^(share|follow) ...`) or a digit (`^\d{1,7} likes?`), or holds some literal
+(`affiliate_disclosure_v1` needs "independently", "affiliate", ...) or a digit (a date).
+`needs_of` reads that, branch by top-level branch, as `Needs`;
 `lines.LineMatcher` tries a rule only where its needs hold. `Prefixes` answers, with one match of
 a trie-shaped alternation at the start of a folded paragraph, which anchored rules may match.
 
