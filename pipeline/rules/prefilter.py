@@ -178,7 +178,6 @@ def _end_width(state: Any, items: list[Any]) -> int | None:
     return width if width < C.MAXREPEAT else None
 
 
-
 def _top_branches(parsed: list[Any]) -> list[list[Any]]:
     """The top-level branches of a parsed pattern, each a list of items. The parser moves what all
     branches start with out in front of them (`^a|^b` is parsed as `^(?:a|b)`): when that is the
