@@ -22,6 +22,10 @@ _BINARY_MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"G
 _WESTERN = {"cp1250", "cp1252", "iso8859_1", "iso8859_15", "iso8859_2", "mac_roman", "cp1258"}
 GZIP_MAGIC = b"\x1f\x8b"
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# The same characters as UTF-8 bytes: each is one byte there, and no other character's encoding
+# holds those bytes, so they can be counted in the raw bytes (a C loop, not a regular expression).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0e, 0x20), 0x7f])
+_UTF8 = frozenset({"utf-8", "utf-8-sig"})
 
 
 class DecodeError(Exception):
@@ -115,7 +119,11 @@ def detect_charset(data: bytes) -> str | None:
     return guess
 
 
-def control_ratio(text: str) -> float:
+def control_ratio(text: str, raw: bytes | None = None, encoding: str | None = None) -> float:
+    """Share of control characters (not tab, newline, CR, VT, FF) in `text`; counted in `raw`, the
+    bytes it was decoded from, when `encoding` is UTF-8."""
     if not text:
         return 0.0
+    if raw is not None and encoding in _UTF8:
+        return (len(raw) - len(raw.translate(None, _CONTROL_BYTES))) / len(text)
     return len(_CONTROL.findall(text)) / len(text)

@@ -95,17 +95,19 @@ def decode_bytes(data: bytes, fmt: str, gz_name: bool, params: IngestParams,
     for enc in candidates:
         if enc:
             try:
-                return _checked(data.decode(enc), enc, compression, params)
+                return _checked(data.decode(enc), enc, compression, params, data)
             except UnicodeDecodeError:
                 continue  # a wrong declaration is common; fall through to detection
     enc = decode.detect_charset(data)
     if enc is None:
         raise decode.DecodeError("undecodable", "no character encoding decodes this file")
-    return _checked(data.decode(enc, errors="strict"), enc, compression, params)
+    return _checked(data.decode(enc, errors="strict"), enc, compression, params, data)
 
 
-def _checked(text: str, enc: str, compression: str | None, params: IngestParams) -> Decoded:
-    ratio = decode.control_ratio(text)
+def _checked(text: str, enc: str, compression: str | None, params: IngestParams,
+             raw: bytes | None = None) -> Decoded:
+    """`raw`: the bytes `text` was decoded from as `enc`."""
+    ratio = decode.control_ratio(text, raw, enc)
     if ratio > params.max_control_char_ratio:
         raise decode.DecodeError("binary_content",
                                  f"{ratio:.1%} control characters after decoding as {enc}")
@@ -133,7 +135,7 @@ def _ingest_text(row: dict[str, Any], doc_id: str, params: IngestParams) -> tupl
     if len(raw) > params.max_file_bytes:
         return None, _reject(row, doc_id, "too_large", f"{len(raw)} bytes > ingest.max_file_bytes", sha)
     try:
-        dec = _checked(text, "utf-8", None, params)
+        dec = _checked(text, "utf-8", None, params, raw)
     except decode.DecodeError as exc:
         return None, _reject(row, doc_id, exc.code, str(exc), sha)
     return _document(row, doc_id, sha, len(raw), row["source_format"], dec), None
