@@ -74,7 +74,9 @@ def split_lines(text: str) -> Split:
     starts: list[int] = []
     ends: list[int] = []
     pos = 0
-    for line in _SEPARATOR.split(text):
+    # Most text has only "\n" line ends: str.split finds them much faster than the expression.
+    plain = "\r" not in text and "\u2028" not in text and "\u2029" not in text
+    for line in text.split("\n") if plain else _SEPARATOR.split(text):
         stripped = line.strip()
         if stripped:
             # The first non-blank character of the line starts the stripped text.
