@@ -136,13 +136,24 @@ def _extract_one(doc: dict[str, Any], params: ExtractParams,
     return Extracted(doc["content"], text_title(split[0], params)), split
 
 
-def _document_row(doc: dict[str, Any], ex: Extracted) -> dict[str, Any]:
-    row = {k: doc[k] for k in schema.DOCUMENTS_RAW.names if k != "content"}
-    url = doc["url"] or ex.url
+def _documents_table(documents: pa.Table, kept: list[int], found: list[Extracted],
+                     text_is_content: bool) -> pa.Table:
+    """Rows `kept` of `documents` with what extraction `found` for each: the input's columns are
+    taken whole (no dict per document); `text_is_content`: every extracted text is its document's
+    content (plain text), so that column is taken too instead of being converted back."""
+    idx = pa.array(kept, pa.int64())
     # A crawl record's URL names its host even when the page itself does not (site templates).
-    row.update(url=url, title=ex.title, date=ex.date, site=ex.site,
-               hostname=ex.hostname or _host(url), extracted_text=ex.text)
-    return row
+    urls = [u or ex.url for u, ex in zip(documents.column("url").take(idx).to_pylist(), found, strict=True)]
+    made: dict[str, Any] = {
+        "url": urls, "title": [ex.title for ex in found], "date": [ex.date for ex in found],
+        "site": [ex.site for ex in found],
+        "hostname": [ex.hostname or _host(u) for u, ex in zip(urls, found, strict=True)],
+        "extracted_text": (documents.column("content").take(idx) if text_is_content
+                           else [ex.text for ex in found])}
+    columns = [documents.column(f.name).take(idx) if f.name not in made
+               else made[f.name] if isinstance(made[f.name], pa.ChunkedArray)
+               else pa.array(made[f.name], f.type) for f in schema.DOCUMENTS]
+    return pa.Table.from_arrays(columns, schema=schema.DOCUMENTS).combine_chunks()
 
 
 def _host(url: str | None) -> str | None:
@@ -194,10 +205,12 @@ def run(documents: pa.Table, params: ExtractParams,
 def _run(documents: pa.Table, params: ExtractParams,
          html_extractor: Callable[[str, ExtractParams], Extracted | None],
          progress: Callable[[int], None] | None) -> StageResult:
-    docs_out: list[dict[str, Any]] = []
+    kept: list[int] = []
+    found: list[Extracted] = []
+    text_is_content = True
     rejects: list[dict[str, Any]] = []
     paras = Paragraphs()
-    for doc in documents.to_pylist():
+    for i, doc in enumerate(documents.to_pylist()):
         if progress is not None:
             progress(1)
         try:
@@ -210,12 +223,14 @@ def _run(documents: pa.Table, params: ExtractParams,
             rejects.append(schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE,
                                              doc["doc_id"], doc["source_sha256"], doc.get("source_record")))
         else:
-            docs_out.append(_document_row(doc, ex))
+            kept.append(i)
+            found.append(ex)
+            text_is_content = text_is_content and ex.text is doc["content"]
             paras.add(doc["doc_id"], split, ex.blocks)
     rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
     by_reason = dict(sorted(Counter(r["reason_code"] for r in rejects).items()))
-    counters = {"documents_in": documents.num_rows, "documents": len(docs_out),
+    counters = {"documents_in": documents.num_rows, "documents": len(kept),
                 "paragraphs": len(paras.text), "rejects": len(rejects), "rejects_by_reason": by_reason}
-    return StageResult({"documents": pa.Table.from_pylist(docs_out, schema=schema.DOCUMENTS),
+    return StageResult({"documents": _documents_table(documents, kept, found, text_is_content),
                         "paragraphs": paras.table(),
                         "rejects": rejects_t}, rejects_t, counters)
