@@ -115,8 +115,9 @@ def _paragraphs_ok(doc_ids: pa.ChunkedArray, ordered: pa.Table) -> bool:
                        pc.fill_null(pc.equal(idx.slice(1), idx.slice(0, n - 1)), True))
         if pc.any(same).as_py():
             return False
-    return bool(pc.all(pc.is_in(ids, value_set=doc_ids)).as_py() is not False
-                and pc.all(pc.is_in(doc_ids, value_set=ids)).as_py() is not False)
+    # No orphan paragraph, no document without paragraphs.
+    return bool(pc.all(pc.is_in(ids, value_set=doc_ids)).as_py()
+                and pc.all(pc.is_in(doc_ids, value_set=ids)).as_py())
 
 
 def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
