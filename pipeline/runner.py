@@ -134,6 +134,12 @@ def run_extract(out: Path, params: Params, workers: int = 1,
         # One time-limited extraction worker per process for the whole stage, not one per batch.
         with progress_bar(n_docs, "extract", "doc") as bar:
             try:
+                if workers <= 1 and map_fn is pool.ordered_map:
+                    # In this process: whole batches, counted page by page (slices of them would
+                    # run one after the other only to be merged back).
+                    for batch in pio.iter_row_groups(src):
+                        yield task(batch, progress=bar.update)
+                    return
                 for res in _sliced(task, pio.iter_row_groups(src), params, workers, map_fn, merge_results):
                     bar.update(res.counters["documents_in"])
                     yield res
