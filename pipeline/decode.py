@@ -64,7 +64,7 @@ def binary_kind(data: bytes) -> str | None:
     for magic, name in _BINARY_MAGIC.items():
         if data.startswith(magic):
             return name
-    if b"\x00" in data[:65536]:
+    if data.find(b"\x00", 0, 65536) != -1:  # not `in data[:65536]`: no copy of the head
         return "NUL bytes"
     return None
 

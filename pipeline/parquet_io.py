@@ -117,6 +117,11 @@ def iter_row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa
         yield pf.read_row_group(i, columns=columns)
 
 
+def num_rows(path: Path) -> int:
+    """A file's row count from its footer, without reading a column."""
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(path, columns=columns)
 

@@ -130,13 +130,19 @@ def merge_results(parts: list[StageResult]) -> StageResult:
 def run_extract(out: Path, params: Params, workers: int = 1,
                 map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = _need(stage_dir(out, "ingest") / "documents.parquet", "ingest")
-    n_docs = pio.read_table(src, columns=["doc_id"]).num_rows
+    n_docs = pio.num_rows(src)
     task = tasks.ExtractTask(params.extract)
 
     def results() -> Iterator[StageResult]:
         # One time-limited extraction worker per process for the whole stage, not one per batch.
         with progress_bar(n_docs, "extract", "doc") as bar:
             try:
+                if workers <= 1 and map_fn is pool.ordered_map:
+                    # In this process: whole batches, counted page by page (slices of them would
+                    # run one after the other only to be merged back).
+                    for batch in pio.iter_row_groups(src):
+                        yield task(batch, progress=bar.update)
+                    return
                 for res in _sliced(task, pio.iter_row_groups(src), params, workers, map_fn, merge_results):
                     bar.update(res.counters["documents_in"])
                     yield res
@@ -270,10 +276,9 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
     _need(ded / "paragraphs.parquet", "dedup")
     ingest_rejects = pio.read_table(ing / "rejects.parquet")
     earlier_rejects = pa.concat_tables([ingest_rejects, pio.read_table(ext / "rejects.parquet")])
-    n_inputs = pio.read_table(ing / "documents.parquet", columns=["doc_id"]).num_rows \
-        + ingest_rejects.num_rows
+    n_inputs = pio.num_rows(ing / "documents.parquet") + ingest_rejects.num_rows
     cols = [c for c in schema.DOCUMENTS.names if c != "extracted_text"]
-    n_paragraphs = pio.read_table(ext / "paragraphs.parquet", columns=["para_idx"]).num_rows
+    n_paragraphs = pio.num_rows(ext / "paragraphs.parquet")
     info = export.RunInfo(__version__, params.digest(),
                           rules_digest(), n_inputs, n_paragraphs)
     ledger, emptied = export.Ledger(info), [earlier_rejects.cast(schema.REJECTS)]

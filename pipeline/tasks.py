@@ -41,10 +41,10 @@ class ExtractTask:
     html_extractor: Callable[[str, ExtractParams], extract.Extracted | None] = extract.extract_html
     _limited: timelimit.TimeLimited | None = field(default=None, repr=False)
 
-    def __call__(self, documents: pa.Table) -> StageResult:
+    def __call__(self, documents: pa.Table, progress: Callable[[int], None] | None = None) -> StageResult:
         if self._limited is None:
             self._limited = extract.limited_extractor(self.params, self.html_extractor)
-        return extract.run(documents, self.params, html_extractor=self._limited)
+        return extract.run(documents, self.params, html_extractor=self._limited, progress=progress)
 
     def __getstate__(self) -> dict[str, Any]:
         # The extraction worker is a process: each pool worker starts its own.

@@ -48,3 +48,23 @@ def test_paragraphs_are_matched_to_their_batch_across_row_groups() -> None:
 def test_paragraphs_after_the_last_document_stop_the_export() -> None:
     with pytest.raises(AccountingError, match="paragraphs of 'z' come after the last document row"):
         list(runner._aligned(iter([_docs("a")]), iter([_paras("a", "z")])))
+
+
+def test_export_batch_tallies_each_document_in_para_idx_order() -> None:
+    from pipeline.stages import export
+
+    rows = [("b", 1, "b1", "removed", "dedup"), ("a", 2, "a2", "kept", "strip"),
+            ("b", 0, "b0", "removed", "strip"), ("a", 0, "a0", "kept", None),
+            ("a", 1, "a1", "removed", "strip"), ("a", 3, "a3", "removed", "dedup")]
+    paras = pa.Table.from_pylist([{"doc_id": d, "para_idx": i, "text": t, "status": s, "stage": st,
+                                   "reason": "why" if s == "removed" else None} for d, i, t, s, st in rows],
+                                 schema=schema.PARAGRAPHS)
+    docs = pa.Table.from_pylist([{"doc_id": d, "source_path": f"{d}.txt"} for d in ("b", "a")],
+                                schema=schema.DOCUMENTS.remove(schema.DOCUMENTS.get_field_index("extracted_text")))
+    res = export.export_batch(docs, paras, export.RunInfo("v", "p", "r", 2))
+    [art] = res.tables["articles"].to_pylist()
+    assert (art["doc_id"], art["text"], art["n_paragraphs"], art["n_kept"]) == ("a", "a0\n\na2", 4, 2)
+    assert (art["n_removed_chrome"], art["n_removed_duplicate"], art["strip_guarded"]) == (1, 1, True)
+    [rej] = res.tables["rejects"].to_pylist()
+    assert rej["doc_id"] == "b" and "(1 as chrome, 1 as duplicates" in rej["reason"]
+    assert res.tables["paragraphs"].column("doc_id").to_pylist() == ["a"] * 4 + ["b"] * 2

@@ -69,3 +69,17 @@ def test_normalise_ignores_case_quotes_and_spacing() -> None:
     a = "“We now have to focus,” he said."
     b = "‘we NOW have  to focus’ He said"
     assert textutil.normalise(a) == textutil.normalise(b) == "we now have to focus he said"
+
+
+def test_split_lines_is_split_paragraphs() -> None:
+    """extract's columnar splitter gives textutil.split_paragraphs' rows, for every separator and
+    every kind of blank (random strings over an alphabet of them)."""
+    import random
+
+    alphabet = ["a", "b", " ", "\t", "\n", "\r", "\u2028", "\u2029", "\u00a0", "\x1c", "\x0b", "\x85", "é"]
+    rnd = random.Random(8)
+    for _ in range(5000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 24)))
+        texts, starts, ends = extract.split_lines(text)
+        rows = list(zip(starts, ends, texts, strict=True))
+        assert rows == list(textutil.split_paragraphs(text)), repr(text)

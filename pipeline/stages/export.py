@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import schema
 from pipeline.export_errors import AccountingError
@@ -31,25 +32,51 @@ class RunInfo:
     extracted_paragraphs: int | None = None
 
 
-def _tally(paragraphs: pa.Table) -> dict[str, dict[str, Any]]:
-    per_doc: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"n": 0, "chrome": 0, "dup": 0, "kept": [], "guarded": False})
-    cols = paragraphs.select(["doc_id", "para_idx", "text", "status", "stage"]).to_pylist()
-    for r in sorted(cols, key=lambda r: (r["doc_id"], r["para_idx"])):
-        t = per_doc[r["doc_id"]]
-        t["n"] += 1
-        if r["status"] == schema.KEPT:
-            t["kept"].append(r["text"])
-            t["guarded"] |= r["stage"] == _CHROME_STAGE
-        elif r["stage"] == _CHROME_STAGE:
-            t["chrome"] += 1
-        elif r["stage"] == _DUP_STAGE:
-            t["dup"] += 1
-    return per_doc
+@dataclass(frozen=True)
+class Tally:
+    """Per document of a batch (documents in doc_id order): its paragraph counts and kept text."""
+
+    n: np.ndarray
+    chrome: np.ndarray
+    dup: np.ndarray
+    kept: np.ndarray
+    guarded: np.ndarray
+    text: pa.Array  # the kept paragraphs in para_idx order, joined by blank lines
 
 
-def _emptied_reject(doc: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
-    msg = (f"every paragraph was removed ({t['chrome']} as chrome, {t['dup']} as duplicates "
+def _tally(ordered: pa.Table, doc_ids: pa.Array) -> Tally:
+    """Counts per document over `ordered` (paragraphs sorted by doc_id, para_idx), one entry per
+    `doc_ids` value; sums over runs of equal doc_id instead of a Python loop over rows."""
+    n_rows = ordered.num_rows
+    ids = ordered.column("doc_id")
+    change = np.flatnonzero(pc.not_equal(ids.slice(1), ids.slice(0, n_rows - 1)).to_numpy(
+        zero_copy_only=False)) + 1 if n_rows > 1 else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate([[0], change]).astype(np.int64) if n_rows else np.zeros(0, dtype=np.int64)
+    status, stage = ordered.column("status"), ordered.column("stage")
+    kept = _mask(pc.equal(status, schema.KEPT))
+    chrome_stage, dup_stage = _mask(pc.equal(stage, _CHROME_STAGE)), _mask(pc.equal(stage, _DUP_STAGE))
+
+    def per_run(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask.astype(np.int64), starts) if n_rows else np.zeros(0, dtype=np.int64)
+
+    n_kept = per_run(kept)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(n_kept)]), pa.int64())
+    texts = ordered.column("text").filter(pa.array(kept)).combine_chunks()
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, texts), "\n\n")
+    # Each document's run: index_in finds it by value (a document row given twice shares its run).
+    run = pc.index_in(doc_ids, value_set=pc.take(ids, pa.array(starts))).to_numpy(zero_copy_only=False)
+    return Tally(np.diff(np.append(starts, n_rows))[run], per_run(~kept & chrome_stage)[run],
+                 per_run(~kept & ~chrome_stage & dup_stage)[run], n_kept[run],
+                 per_run(kept & chrome_stage)[run] > 0, pc.take(joined, pa.array(run)))
+
+
+def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A boolean Arrow result as numpy, null (no stage, no status) as False."""
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _emptied_reject(doc: dict[str, Any], chrome: int, dup: int) -> dict[str, Any]:
+    msg = (f"every paragraph was removed ({chrome} as chrome, {dup} as duplicates "
            f"of earlier documents); see paragraphs.parquet for each one's reason")
     return schema.reject_row(doc["source_path"], "all_paragraphs_removed", msg, STAGE,
                              doc["doc_id"], doc["source_sha256"], doc.get("source_record"))
@@ -66,8 +93,40 @@ def _key_hash(key: tuple[str, str | None]) -> int:
     return int.from_bytes(digest.digest(), "little")
 
 
-def _check_batch_paragraphs(doc_ids: list[str], paragraphs: pa.Table) -> None:
-    """Every paragraph of this batch is here once, belongs to one of its documents, and has one fate."""
+def _check_batch_paragraphs(doc_ids: pa.ChunkedArray, paragraphs: pa.Table, ordered: pa.Table) -> None:
+    """Every paragraph of this batch is here once, belongs to one of its documents, and has one fate.
+
+    `ordered`: `paragraphs` sorted by (doc_id, para_idx). Checked on whole columns; only a batch
+    that fails is walked row by row, to name its first offending paragraph."""
+    if not _paragraphs_ok(doc_ids, ordered):
+        _explain_paragraphs(doc_ids.to_pylist(), paragraphs)
+
+
+def _paragraphs_ok(doc_ids: pa.ChunkedArray, ordered: pa.Table) -> bool:
+    status, ids, idx = ordered.column("status"), ordered.column("doc_id"), ordered.column("para_idx")
+    if not set(pc.unique(status).to_pylist()) <= {schema.KEPT, schema.REMOVED}:
+        return False
+    unexplained = pc.or_(_blank(ordered.column("stage")), _blank(ordered.column("reason")))
+    if pc.any(pc.and_(pc.equal(status, schema.REMOVED), unexplained)).as_py():
+        return False
+    n = ordered.num_rows
+    if n > 1:  # sorted, so a repeated (doc_id, para_idx) is next to its twin; a null key counts as one
+        same = pc.and_(pc.fill_null(pc.equal(ids.slice(1), ids.slice(0, n - 1)), True),
+                       pc.fill_null(pc.equal(idx.slice(1), idx.slice(0, n - 1)), True))
+        if pc.any(same).as_py():
+            return False
+    # No orphan paragraph, no document without paragraphs.
+    return bool(pc.all(pc.is_in(ids, value_set=doc_ids)).as_py()
+                and pc.all(pc.is_in(doc_ids, value_set=ids)).as_py())
+
+
+def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Null or empty string: what Python's `not value` says of a stage or reason."""
+    return pc.fill_null(pc.equal(values, ""), True)
+
+
+def _explain_paragraphs(doc_ids: list[str], paragraphs: pa.Table) -> None:
+    """Raise the AccountingError that names the first paragraph a batch's check refused."""
     rows = paragraphs.select(["doc_id", "para_idx", "status", "stage", "reason"]).to_pylist()
     keys = Counter((r["doc_id"], r["para_idx"]) for r in rows)
     if len(keys) != len(rows):
@@ -93,26 +152,39 @@ def _check_batch_paragraphs(doc_ids: list[str], paragraphs: pa.Table) -> None:
 def export_batch(documents: pa.Table, paragraphs: pa.Table, info: RunInfo) -> StageResult:
     """One batch of documents with all their paragraphs: articles, and a reject for each document
     left with no text. `tables["paragraphs"]` is the batch's paragraphs in (doc_id, para_idx) order."""
-    _check_batch_paragraphs(documents.column("doc_id").to_pylist(), paragraphs)
-    per_doc = _tally(paragraphs)
-    articles, emptied = [], []
-    for doc in sorted(documents.to_pylist(), key=lambda d: d["doc_id"]):
-        t = per_doc[doc["doc_id"]]
-        if not t["kept"]:
-            emptied.append(_emptied_reject(doc, t))
-            continue
-        row = {k: doc[k] for k in schema.ARTICLES.names if k in doc}
-        row.update(text="\n\n".join(t["kept"]), n_paragraphs=t["n"], n_removed_chrome=t["chrome"],
-                   n_removed_duplicate=t["dup"], n_kept=len(t["kept"]), strip_guarded=t["guarded"],
-                   pipeline_version=info.pipeline_version, params_hash=info.params_hash,
-                   rules_hash=info.rules_hash)
-        articles.append(row)
-    emptied_t = pa.Table.from_pylist(emptied, schema=schema.REJECTS)
-    counters = {"articles": len(articles), "paragraphs": paragraphs.num_rows,
-                "paragraphs_kept": sum(a["n_kept"] for a in articles), "documents_emptied": len(emptied)}
     ordered = paragraphs.sort_by([("doc_id", "ascending"), ("para_idx", "ascending")])
-    return StageResult({"articles": pa.Table.from_pylist(articles, schema=schema.ARTICLES),
-                        "paragraphs": ordered, "rejects": emptied_t}, emptied_t, counters)
+    _check_batch_paragraphs(documents.column("doc_id"), paragraphs, ordered)
+    docs = documents.sort_by([("doc_id", "ascending")])  # stable: as Python's sorted by doc_id
+    t = _tally(ordered, docs.column("doc_id"))
+    has_text = t.kept > 0
+    emptied = [_emptied_reject(doc, int(c), int(d)) for doc, c, d in zip(
+        docs.filter(pa.array(~has_text)).to_pylist(), t.chrome[~has_text], t.dup[~has_text], strict=True)]
+    articles = _articles(docs.filter(pa.array(has_text)), t, has_text, info)
+    emptied_t = pa.Table.from_pylist(emptied, schema=schema.REJECTS)
+    counters = {"articles": articles.num_rows, "paragraphs": paragraphs.num_rows,
+                "paragraphs_kept": int(t.kept[has_text].sum()), "documents_emptied": len(emptied)}
+    return StageResult({"articles": articles, "paragraphs": ordered, "rejects": emptied_t}, emptied_t,
+                       counters)
+
+
+def _articles(docs: pa.Table, t: Tally, keep: np.ndarray, info: RunInfo) -> pa.Table:
+    """The articles of `docs` (the documents with kept text, `keep` of the tally's), columns built whole."""
+    n = docs.num_rows
+    made = {"text": pc.filter(t.text, pa.array(keep)), "n_paragraphs": t.n[keep],
+            "n_removed_chrome": t.chrome[keep], "n_removed_duplicate": t.dup[keep], "n_kept": t.kept[keep],
+            "strip_guarded": t.guarded[keep], "pipeline_version": [info.pipeline_version] * n,
+            "params_hash": [info.params_hash] * n, "rules_hash": [info.rules_hash] * n}
+    columns = []
+    for f in schema.ARTICLES:
+        if f.name in made:
+            value = made[f.name]
+            arrow = isinstance(value, pa.Array | pa.ChunkedArray)
+            columns.append(value.cast(f.type) if arrow else pa.array(value, f.type))
+        elif f.name in docs.column_names:
+            columns.append(docs.column(f.name).cast(f.type))
+        else:
+            columns.append(pa.nulls(n, f.type))
+    return pa.Table.from_arrays(columns, schema=schema.ARTICLES).combine_chunks()
 
 
 @dataclass

@@ -98,6 +98,10 @@ def decode_bytes(data: bytes, fmt: str, gz_name: bool, params: IngestParams,
                 return _checked(data.decode(enc), enc, compression, params, data)
             except UnicodeDecodeError:
                 continue  # a wrong declaration is common; fall through to detection
+    try:  # detection's first answer, without decoding the bytes twice (most input is UTF-8)
+        return _checked(data.decode("utf-8"), "utf-8", compression, params, data)
+    except UnicodeDecodeError:
+        pass
     enc = decode.detect_charset(data)
     if enc is None:
         raise decode.DecodeError("undecodable", "no character encoding decodes this file")
