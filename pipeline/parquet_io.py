@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,52 @@ def iter_row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa
     pf = pq.ParquetFile(path)
     for i in range(pf.num_row_groups):
         yield pf.read_row_group(i, columns=columns)
+
+
+@dataclass(frozen=True)
+class RowGroupPart:
+    """Rows `start` to `start + length` of row group `row_group` of the Parquet file at `path`: a
+    unit of work a pool worker reads itself. Sent instead of the rows, it keeps the parent from
+    reading, copying and pickling every page into a pipe (144 MB for the 804 development pages,
+    about 1.6 s of the parent's CPU while both workers wanted the 2 cores)."""
+
+    path: str
+    row_group: int
+    start: int
+    length: int
+
+    @property
+    def num_rows(self) -> int:
+        return self.length
+
+    def cut(self, start: int, length: int) -> RowGroupPart:
+        """The part `start` to `start + length` of this part (as `pool.cut` for a table)."""
+        return RowGroupPart(self.path, self.row_group, self.start + start,
+                            max(0, min(length, self.length - start)))
+
+
+def row_group_parts(path: Path) -> Iterator[RowGroupPart]:
+    """Each row group of a file as a whole part, from its footer alone."""
+    meta = pq.ParquetFile(path).metadata
+    for i in range(meta.num_row_groups):
+        yield RowGroupPart(os.fspath(path), i, 0, meta.row_group(i).num_rows)
+
+
+class PartReader:
+    """Reads `RowGroupPart`s, keeping the last row group read: a worker gets several parts of one
+    row group in a row, and decompresses it once."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, int] | None = None
+        self._table: pa.Table | None = None
+
+    def read(self, part: RowGroupPart) -> pa.Table:
+        if self._key != (part.path, part.row_group) or self._table is None:
+            self._table = None  # let the previous row group go before the next is read
+            with pq.ParquetFile(part.path) as file:
+                self._table = file.read_row_group(part.row_group)
+            self._key = (part.path, part.row_group)
+        return self._table.slice(part.start, part.length)
 
 
 def num_rows(path: Path) -> int:

@@ -196,6 +196,9 @@ def cut(batch: Any, start: int, size: int) -> Any:
     of a 256-page batch shipped all 256 pages (64 MB) to a worker, eight times per batch, and the
     parent spent most of its time pickling them. `take` copies just the slice's rows.
     """
+    part_cut = getattr(batch, "cut", None)  # a part of a file (`parquet_io.RowGroupPart`): no rows yet
+    if part_cut is not None:
+        return part_cut(start, size)
     import numpy as np
 
     n = min(size, batch.num_rows - start)

@@ -143,7 +143,10 @@ def run_extract(out: Path, params: Params, workers: int = 1,
                     for batch in pio.iter_row_groups(src):
                         yield task(batch, progress=bar.update)
                     return
-                for res in _sliced(task, pio.iter_row_groups(src), params, workers, map_fn, merge_results):
+                # The local pool's workers read their pages from the file (`RowGroupPart`); Ray's
+                # actors may be on other machines: they get the rows.
+                parts = pio.row_group_parts(src) if map_fn is pool.ordered_map else pio.iter_row_groups(src)
+                for res in _sliced(task, parts, params, workers, map_fn, merge_results):
                     bar.update(res.counters["documents_in"])
                     yield res
             finally:

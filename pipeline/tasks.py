@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline import parquet_io as pio
 from pipeline import timelimit
 from pipeline.params import ExtractParams, IngestParams, StripParams
 from pipeline.result import StageResult
@@ -41,14 +42,21 @@ class ExtractTask:
     html_extractor: Callable[[str, ExtractParams], extract.Extracted | None] = extract.extract_html
     _limited: timelimit.TimeLimited | None = field(default=None, repr=False)
 
-    def __call__(self, documents: pa.Table, progress: Callable[[int], None] | None = None) -> StageResult:
+    _reader: pio.PartReader | None = field(default=None, repr=False)
+
+    def __call__(self, documents: pa.Table | pio.RowGroupPart,
+                 progress: Callable[[int], None] | None = None) -> StageResult:
         if self._limited is None:
             self._limited = extract.limited_extractor(self.params, self.html_extractor)
+        if isinstance(documents, pio.RowGroupPart):  # a pool worker reads its pages itself
+            self._reader = self._reader or pio.PartReader()
+            documents = self._reader.read(documents)
         return extract.run(documents, self.params, html_extractor=self._limited, progress=progress)
 
     def __getstate__(self) -> dict[str, Any]:
-        # The extraction worker is a process: each pool worker starts its own.
-        return {"params": self.params, "html_extractor": self.html_extractor, "_limited": None}
+        # The extraction worker is a process: each pool worker starts its own (and its own reader).
+        return {"params": self.params, "html_extractor": self.html_extractor, "_limited": None,
+                "_reader": None}
 
     def close(self) -> None:
         if self._limited is not None:

@@ -1,4 +1,5 @@
-"""Atomic writes: a failure part-way leaves neither a partial file nor a temporary one."""
+"""Atomic writes: a failure part-way leaves neither a partial file nor a temporary one. Parts of
+row groups read where they are needed."""
 
 from __future__ import annotations
 
@@ -36,3 +37,17 @@ def test_write_table_replaces_atomically(tmp_path: Path) -> None:
     pio.write_table(pa.table({"x": [2]}), target)
     assert pio.read_table(target).column("x").to_pylist() == [2]
     assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
+
+
+def test_row_group_parts_read_the_rows_they_name(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    table = pa.table({"x": list(range(10))})
+    pio.write_table(table, path, row_group_size=4)  # row groups of 4, 4 and 2 rows
+    parts = list(pio.row_group_parts(path))
+    assert [(p.row_group, p.start, p.num_rows) for p in parts] == [(0, 0, 4), (1, 0, 4), (2, 0, 2)]
+    reader = pio.PartReader()
+    pieces = [part.cut(s, 3) for part in parts for s in range(0, part.num_rows, 3)]
+    assert [(p.row_group, p.start, p.num_rows) for p in pieces] == \
+        [(0, 0, 3), (0, 3, 1), (1, 0, 3), (1, 3, 1), (2, 0, 2)]
+    assert [x for p in pieces for x in reader.read(p).column("x").to_pylist()] == list(range(10))
+    assert reader.read(parts[1].cut(1, 3).cut(1, 5)).column("x").to_pylist() == [6, 7]  # clipped

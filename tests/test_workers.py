@@ -61,8 +61,9 @@ def _files(out: Path) -> dict[str, bytes]:
 def test_two_workers_write_the_same_bytes_as_one(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     _corpus(raw)
-    # Small batches, so that a corpus of ~300 documents makes a few dozen batches to share out.
-    params = Params(ingest=IngestParams(batch_size=16))
+    # Small batches, so that a corpus of ~300 documents makes a few dozen batches to share out;
+    # extract's slices smaller still, so the workers read parts of ingest's row groups.
+    params = Params(ingest=IngestParams(batch_size=16), extract=ExtractParams(batch_size=5))
     outs = {}
     for workers in (1, 2):
         outs[workers] = tmp_path / f"out{workers}"
