@@ -25,6 +25,11 @@ def _check(cond: bool, message: str) -> None:
 @dataclass(frozen=True)
 class IngestParams:
     batch_size: int = 256
+    # A batch also ends once its inputs hold this many bytes, so a batch of large pages stays a
+    # few tens of MB (256 pages of 50 MB would be 12 GB), and memory freed by one batch is reused
+    # by the next: on the 804 development pages (180 kB each) fresh memory cost ingest 0.4 to
+    # 0.8 s of system time per run in batches of 256, 0.1 to 0.2 s in batches of 64.
+    batch_bytes: int = 16_000_000
     max_file_bytes: int = 50_000_000
     # Cap on gzip output: a small .gz can expand to gigabytes (a "gzip bomb").
     max_decompressed_bytes: int = 50_000_000
@@ -42,6 +47,7 @@ class IngestParams:
 
     def __post_init__(self) -> None:
         _check(self.batch_size >= 1, "ingest.batch_size must be >= 1")
+        _check(self.batch_bytes >= 1, "ingest.batch_bytes must be >= 1")
         _check(self.max_file_bytes >= 1, "ingest.max_file_bytes must be >= 1")
         _check(self.max_decompressed_bytes >= 1, "ingest.max_decompressed_bytes must be >= 1")
         _check(self.max_container_bytes >= 1, "ingest.max_container_bytes must be >= 1")

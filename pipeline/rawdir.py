@@ -90,13 +90,16 @@ def raw_rows(raw_dir: Path, files: list[str], refused: dict[str, tuple[str, str]
         file_done(1)
 
 
-def batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[pa.Table]:
-    """Raw rows in tables of `size` rows: the same cut whatever consumes them."""
+def batches(rows: Iterator[dict[str, Any]], size: int, max_bytes: int | None = None) -> Iterator[pa.Table]:
+    """Raw rows in tables of `size` rows, or fewer once they hold `max_bytes` bytes of content:
+    the same cut whatever consumes them."""
     batch: list[dict[str, Any]] = []
+    held = 0
     for row in rows:
         batch.append(row)
-        if len(batch) == size:
+        held += len(row.get("data") or row.get("text") or b"")
+        if len(batch) == size or (max_bytes is not None and held >= max_bytes):
             yield pa.Table.from_pylist(batch, schema=schema.RAW)
-            batch = []
+            batch, held = [], 0
     if batch:
         yield pa.Table.from_pylist(batch, schema=schema.RAW)

@@ -90,7 +90,8 @@ def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
         # engine, on the actors with Ray.
         with progress_bar(len(files), "ingest", "file") as bar:
             rows = rawdir.raw_rows(raw_dir, files, refused, params.ingest, bar.update)
-            yield from map_fn(task, rawdir.batches(rows, params.ingest.batch_size), workers)
+            cut = rawdir.batches(rows, params.ingest.batch_size, params.ingest.batch_bytes)
+            yield from map_fn(task, cut, workers)
 
     counters = _stream_stage(out, "ingest", results(),
                              {"documents": schema.DOCUMENTS_RAW, "rejects": schema.REJECTS})

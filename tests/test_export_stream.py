@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import RAW
 
-from pipeline import runner, schema
+from pipeline import parquet_io as pio
+from pipeline import rawdir, runner, schema
 from pipeline.export_errors import AccountingError
 from pipeline.params import IngestParams, Params
 
@@ -19,11 +21,16 @@ def _frames(out: Path) -> dict[str, pd.DataFrame]:
     return {n: pd.read_parquet(out / f"{n}.parquet") for n in ("articles", "paragraphs", "rejects")}
 
 
-def test_the_dataset_does_not_depend_on_the_batch_size(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", [IngestParams(batch_size=2), IngestParams(batch_bytes=20_000)],
+                         ids=["batch_size", "batch_bytes"])
+def test_the_dataset_does_not_depend_on_the_batch_size(cut: IngestParams, tmp_path: Path) -> None:
     runner.run_all(RAW, tmp_path / "one", Params())
-    runner.run_all(RAW, tmp_path / "many", Params(ingest=IngestParams(batch_size=2)))
+    counters = runner.run_all(RAW, tmp_path / "many", Params(ingest=cut))
     one, many = _frames(tmp_path / "one"), _frames(tmp_path / "many")
     assert len(one["articles"]) == 8
+    assert counters["ingest"]["documents"] == 8
+    assert pio.num_rows(tmp_path / "many" / "stages" / "ingest" / "documents.parquet") == 8
+    assert pq.ParquetFile(tmp_path / "many" / "stages" / "ingest" / "documents.parquet").num_row_groups > 2
     for name in one:
         # params_hash differs by design: it hashes every param, batch size included.
         pd.testing.assert_frame_equal(one[name].drop(columns="params_hash", errors="ignore"),
@@ -68,3 +75,10 @@ def test_export_batch_tallies_each_document_in_para_idx_order() -> None:
     [rej] = res.tables["rejects"].to_pylist()
     assert rej["doc_id"] == "b" and "(1 as chrome, 1 as duplicates" in rej["reason"]
     assert res.tables["paragraphs"].column("doc_id").to_pylist() == ["a"] * 4 + ["b"] * 2
+
+
+def test_raw_batches_end_at_their_size_or_their_bytes() -> None:
+    rows = [{"source_path": f"f{i}", "data": b"x" * n} for i, n in enumerate([5, 5, 30, 1, 1, 1])]
+    sizes = [t.num_rows for t in rawdir.batches(iter(rows), 3, max_bytes=10)]
+    assert sizes == [2, 1, 3]  # 5+5 reaches 10; 30 alone; then three rows reach the size
+    assert [t.num_rows for t in rawdir.batches(iter(rows), 4)] == [4, 2]

@@ -29,6 +29,7 @@ def test_params_are_frozen() -> None:
     ({"dedup": {"shingle_size": 0}}, "dedup.shingle_size"),
     ({"strip": {"guard_max_removed_fraction": 0}}, "guard_max_removed_fraction"),
     ({"ingest": {"max_decompressed_bytes": 0}}, "max_decompressed_bytes"),
+    ({"ingest": {"batch_bytes": 0}}, "ingest.batch_bytes"),
     ({"extract": {"favor_precision": True, "favor_recall": True}}, "mutually exclusive"),
     ({"extract": {"date_max": "tomorrow"}}, "date_max"),
     ({"export": {"compression": "lz5"}}, "export.compression"),
