@@ -188,8 +188,8 @@ def html_report(rounds: list[dict], n_pages: int) -> list[str]:
     ratio = _med([r["w1"]["wall"] / r["trafilatura_same"] for r in rounds])
     speedup = _med([r["w1"]["wall"] / r["w2"]["wall"] for r in rounds])
     lines += ["", f"- median ratio, pipeline (1 worker) / trafilatura.extract with the same options: "
-              f"**{ratio:.2f}** (target at most 1.10: {'met' if ratio <= 1.10 else 'NOT met'})",
-              f"- median speed-up of 2 workers over 1: **{speedup:.2f}x** "
+              f"**{ratio:.3f}** (target at most 1.10: {'met' if ratio <= 1.10 else 'NOT met'})",
+              f"- median speed-up of 2 workers over 1: **{speedup:.3f}x** "
               f"(target at least 1.8: {'met' if speedup >= 1.8 else 'NOT met'})",
               "", "Time per stage, pipeline with 1 worker (seconds inside the run; the child's wall "
               "clock above also has interpreter start-up and imports):", ""]
@@ -208,7 +208,7 @@ def text_report(runs: list[dict]) -> list[str]:
     return [f"## Text path: {docs:,} seed-shaped documents, {paras:,} paragraphs, 1 worker\n", *rows, "",
             f"- largest stage other than dedup: {worst}, {sec[worst] / total:.0%} of the total "
             f"(target at most 25%: {'met' if sec[worst] / total <= 0.25 else 'NOT met'})",
-            f"- whole run {whole:,.0f} paragraphs/s against dedup's own {dedup:,.0f}: {whole / dedup:.2f} "
+            f"- whole run {whole:,.0f} paragraphs/s against dedup's own {dedup:,.0f}: {whole / dedup:.3f} "
             f"(target at least 0.5: {'met' if whole / dedup >= 0.5 else 'NOT met'})",
             f"- load average before each run: {loads}"]
 
