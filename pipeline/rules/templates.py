@@ -259,10 +259,13 @@ class TemplateIndex:
         n = self.counts.get((site, key), 0)
         return n if n >= self.min_docs else 0
 
-    def documents_sharing_keys(self, sites: Sequence[str | None], keys: np.ndarray,
-                               valid: np.ndarray) -> np.ndarray:
-        """`documents_sharing_key` of each row of a batch (its site, and its `key_array`)."""
+    def documents_sharing_keys(self, doc_ids: pa.Array | pa.ChunkedArray, sites: Mapping[str, str],
+                               keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """`documents_sharing_key` of each row of a batch (its document, whose site `sites` gives,
+        and its `key_array`); sites are looked up only for the rows whose key is a template's."""
         shared = np.zeros(len(keys), np.int64)
-        for i in np.flatnonzero(valid & np.isin(keys, self.keys)).tolist():
-            shared[i] = self.documents_sharing_key(sites[i], int(keys[i]))
+        hits = np.flatnonzero(valid & np.isin(keys, self.keys))
+        hit_docs = doc_ids.take(pa.array(hits)).to_pylist()
+        for i, doc_id, key in zip(hits.tolist(), hit_docs, keys[hits].tolist(), strict=True):
+            shared[i] = self.documents_sharing_key(sites.get(doc_id), key)
         return shared
