@@ -181,7 +181,7 @@ class _Rows:
         self.rows = rows[np.lexsort((paras, codes))]
         self.at = self.rows.tolist()
         ends = np.cumsum(np.bincount(codes, minlength=len(docs.dictionary))).tolist()
-        self.docs = list(zip(docs.dictionary.to_pylist(), [0, *ends[:-1]], ends, strict=True))
+        self.docs = list(zip(docs.dictionary.to_pylist(), [0, *ends][:len(ends)], ends, strict=True))
         self.texts = paragraphs.column("text").take(self.rows).to_pylist()
         self.tags, self.links = self._listed("tag"), self._listed("link_density")
         self.marked: dict[int, tuple[Rule, DocVerdict]] = {}
