@@ -217,7 +217,7 @@ def run_strip(out: Path, params: Params, workers: int = 1,
                 if keys is not None:
                     batches = pio.with_column(batches, keys, "template_key")
                 for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):
-                    bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
+                    bar.update(pc.count_distinct(res.tables["paragraphs"].column("doc_id")).as_py())
                     yield res
 
         counters = _stream_stage(out, "strip", results(), {"paragraphs": schema.PARAGRAPHS})

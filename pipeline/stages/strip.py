@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -141,12 +142,14 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
     for rule in structural:
         for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
             marks[j] = marks[j] or rule
+    if len(marks) != len(paras):
+        raise ValueError(f"{len(marks)} marks for {len(paras)} paragraphs")
     if marks.count(None) == len(marks):  # most documents: nothing to weigh
         return DocVerdict(marks, guard_fraction < 0.0, 0.0)
-    total = sum(len(p) for p in paras) or 1
-    removed = sum(len(p) for p, m in zip(paras, marks, strict=True) if m is not None) / total
-    doubtful = sum(len(p) for p, m in zip(paras, marks, strict=True)
-                   if m is not None and not m.guard_exempt) / total
+    lengths = list(map(len, paras))
+    total = sum(lengths) or 1
+    removed = sum(compress(lengths, [m is not None for m in marks])) / total
+    doubtful = sum(compress(lengths, [m is not None and not m.guard_exempt for m in marks])) / total
     return DocVerdict(marks, doubtful > guard_fraction, removed)
 
 
