@@ -185,7 +185,8 @@ class _Rows:
         self.at = self.rows.tolist()
         ends = np.cumsum(np.bincount(codes, minlength=len(docs.dictionary))).tolist()
         self.docs = list(zip(docs.dictionary.to_pylist(), [0, *ends][:len(ends)], ends, strict=True))
-        self.texts = paragraphs.column("text").take(self.rows).to_pylist()
+        self.all_texts = paragraphs.column("text").to_pylist()  # every row's, for `_BatchText.of` too
+        self.texts = [self.all_texts[i] for i in self.at]
         self.tags, self.links = self._listed("tag"), self._listed("link_density")
         self.marked: dict[int, tuple[Rule, DocVerdict]] = {}
 
@@ -276,8 +277,10 @@ class _BatchText:
     gates: dict[LineMatcher, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str]) -> _BatchText:
-        folded = [fold(t) for t in paragraphs.column("text").to_pylist()]
+    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str],
+           texts: list[str] | None = None) -> _BatchText:
+        """`texts`: the text column as a list, when the caller has it."""
+        folded = [fold(t) for t in (paragraphs.column("text").to_pylist() if texts is None else texts)]
         shared = None
         # Template keys only where a site of the batch has templates at all.
         if index is not None and index.sites.intersection(sites.values()):
@@ -313,7 +316,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = _Rows(paragraphs)
-    batch = _BatchText.of(paragraphs, index, sites)
+    batch = _BatchText.of(paragraphs, index, sites, rows.all_texts)
     shared = batch.shared_of(rows.rows)  # in `rows` order
     guarded: list[str] = []
     matchers = {} if matchers is None else matchers
