@@ -196,6 +196,8 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
 
 def _add_learnt(parts: list[tuple[pa.Table, pa.Table]]) -> tuple[pa.Table, pa.Table]:
     """The learn pass's results for the slices of one batch, in order, as the batch's."""
+    if len(parts) == 1:
+        return parts[0]
     return templates.add_counts([c for c, _ in parts]), pa.concat_tables([k for _, k in parts])
 
 
