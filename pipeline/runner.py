@@ -200,6 +200,8 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
 
 def _add_learnt(parts: list[tuple[pa.Table, pa.Table]]) -> tuple[pa.Table, pa.Table]:
     """The learn pass's results for the slices of one batch, in order, as the batch's."""
+    if len(parts) == 1:
+        return parts[0]
     return templates.add_counts([c for c, _ in parts]), pa.concat_tables([k for _, k in parts])
 
 
@@ -221,7 +223,7 @@ def run_strip(out: Path, params: Params, workers: int = 1,
                 if keys is not None:
                     batches = pio.with_column(batches, keys, "template_key")
                 for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):
-                    bar.update(len(set(res.tables["paragraphs"].column("doc_id").to_pylist())))
+                    bar.update(pc.count_distinct(res.tables["paragraphs"].column("doc_id")).as_py())
                     yield res
 
         counters = _stream_stage(out, "strip", results(), {"paragraphs": schema.PARAGRAPHS})

@@ -50,8 +50,8 @@ def strip_closing_quotes(text: str) -> str:
 
 def is_headline_like(text: str, min_words: int = 2, max_words: int = 20) -> bool:
     """Short, one line, not ending like a sentence: the shape of titles and teaser links."""
-    n = len(words(text))
-    if not (min_words <= n <= max_words):
-        return False
+    # The ending first: most paragraphs end like sentences, and counting words costs more.
     core = strip_closing_quotes(text)
-    return bool(core) and not core.endswith(_SENTENCE_END)
+    if not core or core.endswith(_SENTENCE_END):
+        return False
+    return min_words <= len(words(text)) <= max_words

@@ -187,3 +187,24 @@ def test_a_bad_max_from_end_is_refused(tmp_path) -> None:
                                      "    max_from_end: 0\n", encoding="utf-8")
     with pytest.raises(RuleError, match="x_v1: max_from_end must be a positive integer"):
         load_rules(tmp_path)
+
+
+def test_marks_follow_paragraph_order_whatever_the_row_order() -> None:
+    """A document's kept paragraphs are read in para_idx order, however its rows (and other
+    documents' rows) are laid out; each mark goes back to its own row, rows stay where they were,
+    and a row an earlier stage removed is left as it was."""
+    a, docs_a = _table("a", [ARTICLE, "3 Comments", "Great piece, thanks!", "Comments are closed.", "x"])
+    b, docs_b = _table("b", [ARTICLE, "Related Stories", "A teaser headline about buses", ARTICLE])
+    rows = pa.concat_tables([a, b]).to_pylist()
+    rows[4].update(status="removed", stage="extract", reason="an earlier stage's reason")
+    order = [8, 2, 4, 0, 6, 3, 1, 7, 5]  # "Great piece, thanks!" before its header
+    shuffled = pa.Table.from_pylist([rows[i] for i in order], schema=schema.PARAGRAPHS)
+    docs = pa.concat_tables([docs_a, docs_b])
+    out = strip.run(shuffled, docs, RULES, StripParams()).tables["paragraphs"].to_pylist()
+    key = ("doc_id", "para_idx")
+    assert [tuple(r[k] for k in key) for r in out] == [tuple(rows[i][k] for k in key) for i in order]
+    by_key = {(r["doc_id"], r["para_idx"]): r for r in out}
+    assert by_key[("a", 4)] == rows[4]
+    assert [by_key[("a", i)]["rule_id"] for i in range(4)] == \
+        [None, "comment_count_header_v1", "comment_count_header_v1", "comment_policy_notice_v1"]
+    assert [by_key[("b", i)]["status"] for i in range(4)] == ["kept", "removed", "removed", "kept"]

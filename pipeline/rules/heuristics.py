@@ -90,6 +90,8 @@ def link_list_block(doc: DocView, marks: Sequence[object | None], options: dict[
     min_items = int(options.get("min_items", 2))
     min_density = float(options.get("min_density", 0.8))
     max_words = int(options.get("max_words", 25))
+    if not doc.link_density and min_density > 0:
+        return []  # no link densities (plain text): no block is dense
     out: list[int] = []
     run: list[int] = []
     for i, text in enumerate([*doc.paras, ""]):

@@ -28,6 +28,7 @@ KIND = "site_template"
 _SPACE, _NON_ASCII = 32, 1
 _FOLD = np.array([(ord(chr(b).lower()) if chr(b).isalnum() else _SPACE) if b < 128 else _NON_ASCII
                   for b in range(256)], dtype=np.uint8)
+_FOLD_TABLE = bytes(_FOLD.tolist())
 
 
 # Characters that NFKC and casefold turn into non-word characters ([\W_]) only, and that never
@@ -160,8 +161,10 @@ def _folded(texts: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset:texts.offset + len(texts) + 1]
     data = texts.buffers()[2]
     # Only this array's bytes: a slice's buffer is its parent's (a whole batch).
-    raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
-    mapped = _FOLD[raw]
+    span = memoryview(data if data is not None else b"")[offsets[0]:offsets[-1]]
+    raw = np.frombuffer(span, np.uint8)
+    # bytes.translate: one C loop over a table, twice as fast as indexing `_FOLD` with the bytes.
+    mapped = np.frombuffer(bytearray(span).translate(_FOLD_TABLE), np.uint8)
     for lead, tails in _SEPARATOR_BYTES.items():
         at = np.flatnonzero(raw == lead)
         for tail in tails:
@@ -205,9 +208,10 @@ def _hashed(norms: pa.LargeStringArray) -> np.ndarray:
     values = encoded.dictionary
     bounds = np.frombuffer(values.buffers()[1], np.int64)[values.offset:values.offset + len(values) + 1]
     blob = values.buffers()[2].to_pybytes() if values.buffers()[2] is not None else b""
-    hashes = np.fromiter((_hash_bytes(blob[a:b]) for a, b in pairwise(bounds.tolist())),
-                         np.uint64, len(values))
-    return hashes[encoded.indices.to_numpy()]
+    # The digests read as big-endian integers all at once (what `_hash_bytes` does to each).
+    digests = b"".join([hashlib.blake2b(blob[a:b], digest_size=8).digest()
+                        for a, b in pairwise(bounds.tolist())])
+    return np.frombuffer(digests, ">u8").astype(np.uint64)[encoded.indices.to_numpy()]
 
 
 def _words_per_text(mapped: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -259,10 +263,13 @@ class TemplateIndex:
         n = self.counts.get((site, key), 0)
         return n if n >= self.min_docs else 0
 
-    def documents_sharing_keys(self, sites: Sequence[str | None], keys: np.ndarray,
-                               valid: np.ndarray) -> np.ndarray:
-        """`documents_sharing_key` of each row of a batch (its site, and its `key_array`)."""
+    def documents_sharing_keys(self, doc_ids: pa.Array | pa.ChunkedArray, sites: Mapping[str, str],
+                               keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """`documents_sharing_key` of each row of a batch (its document, whose site `sites` gives,
+        and its `key_array`); sites are looked up only for the rows whose key is a template's."""
         shared = np.zeros(len(keys), np.int64)
-        for i in np.flatnonzero(valid & np.isin(keys, self.keys)).tolist():
-            shared[i] = self.documents_sharing_key(sites[i], int(keys[i]))
+        hits = np.flatnonzero(valid & np.isin(keys, self.keys))
+        hit_docs = doc_ids.take(pa.array(hits)).to_pylist()
+        for i, doc_id, key in zip(hits.tolist(), hit_docs, keys[hits].tolist(), strict=True):
+            shared[i] = self.documents_sharing_key(sites.get(doc_id), key)
         return shared

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,8 +19,7 @@ from pipeline.rules import Rule, RuleSet, heuristics, templates
 from pipeline.rules.lines import LineMatcher
 from pipeline.rules.prefilter import fold
 from pipeline.rules.templates import TemplateIndex
-
-STAGE = "strip"
+from pipeline.stages.strip_rows import STAGE, BatchRows, counters
 
 
 @dataclass(frozen=True)
@@ -125,82 +125,49 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
                   view: heuristics.DocView | None = None, fmt: str | None = None,
                   matchers: dict[tuple[Any, ...], LineMatcher] | None = None,
                   shared: Sequence[int] | None = None,
-                  own: list[Rule | None] | None = None) -> DocVerdict:
+                  own: list[Rule | None] | None = None,
+                  structural: Sequence[Rule] | None = None) -> DocVerdict:
     """Line rules (first match wins), site templates, structural heuristics, then the guard.
-    `shared` (see `_mark_templates`) and `own` (the line rules' marks) when the caller computed
-    them for a batch."""
+    `shared` (see `_mark_templates`), `own` (the line rules' marks) and `structural` (the
+    structural rules that apply to the host and format) when the caller computed them for a batch."""
     view = view or heuristics.DocView(paras)
     if own is None:
         own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
     marks = _apply_actions(own, paras)
     _mark_templates(paras, marks, site, index, shared)
-    for rule in rules.structural_rules:
-        if rule.applies_to(hostname, fmt):
-            for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
-                marks[j] = marks[j] or rule
-    total = sum(len(p) for p in paras) or 1
-    removed = sum(len(p) for p, m in zip(paras, marks, strict=True) if m is not None) / total
-    doubtful = sum(len(p) for p, m in zip(paras, marks, strict=True)
-                   if m is not None and not m.guard_exempt) / total
+    if structural is None:
+        structural = structural_rules(rules, hostname, fmt)
+    for rule in structural:
+        for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
+            marks[j] = marks[j] or rule
+    if len(marks) != len(paras):
+        raise ValueError(f"{len(marks)} marks for {len(paras)} paragraphs")
+    if marks.count(None) == len(marks):  # most documents: nothing to weigh
+        return DocVerdict(marks, guard_fraction < 0.0, 0.0)
+    lengths = list(map(len, paras))
+    total = sum(lengths) or 1
+    removed = sum(compress(lengths, [m is not None for m in marks])) / total
+    doubtful = sum(compress(lengths, [m is not None and not m.guard_exempt for m in marks])) / total
     return DocVerdict(marks, doubtful > guard_fraction, removed)
 
 
-class _Rows:
-    """The columns strip reads, as lists (not one dict per row: converting every column of a
-    batch both ways cost more than marking it); only status, stage, rule_id and reason change."""
-
-    READ = ("doc_id", "para_idx", "text", "status", "stage", "rule_id", "reason", "tag", "link_density")
-    WRITTEN = ("status", "stage", "rule_id", "reason")
-
-    def __init__(self, paragraphs: pa.Table) -> None:
-        self.col = {name: paragraphs.column(name).to_pylist() for name in self.READ}
-
-    def documents(self) -> dict[str, list[int]]:
-        """Row numbers of each document's kept paragraphs, in paragraph order."""
-        by_doc: dict[str, list[int]] = {}
-        for i, (doc_id, status) in enumerate(zip(self.col["doc_id"], self.col["status"], strict=True)):
-            if status == schema.KEPT:
-                by_doc.setdefault(doc_id, []).append(i)
-        for at in by_doc.values():
-            at.sort(key=self.col["para_idx"].__getitem__)
-        return by_doc
-
-    def take(self, name: str, at: list[int]) -> list[Any]:
-        column = self.col[name]
-        return [column[i] for i in at]
-
-    def update(self, at: list[int], verdict: DocVerdict, guard_fraction: float) -> None:
-        status, stage, rule_id, reason = (self.col[name] for name in self.WRITTEN)
-        for i, rule in zip(at, verdict.marks, strict=True):
-            if rule is None:
-                continue
-            stage[i], rule_id[i] = STAGE, rule.id
-            if verdict.guarded and not rule.guard_exempt:
-                reason[i] = (f"kept by guard: rules would remove {verdict.removed_fraction:.0%} of the "
-                             f"document (> {guard_fraction:.0%}); flagged as {rule.kind}: {rule.reason}")
-            else:
-                status[i], reason[i] = schema.REMOVED, f"{rule.kind}: {rule.reason}"
-
-    def table(self, paragraphs: pa.Table) -> pa.Table:
-        arrays = [pa.array(self.col[f.name], f.type) if f.name in self.WRITTEN else paragraphs.column(f.name)
-                  for f in schema.PARAGRAPHS]
-        return pa.Table.from_arrays(arrays, schema=schema.PARAGRAPHS)
-
-    def counters(self, guarded: list[str]) -> dict[str, Any]:
-        status, stage, rule_id = self.col["status"], self.col["stage"], self.col["rule_id"]
-        here = [i for i, s in enumerate(stage) if s == STAGE]
-        removed = [i for i in here if status[i] == schema.REMOVED]
-        kept_in = sum(1 for st, sg in zip(status, stage, strict=True) if st == schema.KEPT or sg == STAGE)
-        return {"paragraphs_in": kept_in, "removed": len(removed), "kept": kept_in - len(removed),
-                "removed_by_rule": dict(sorted(Counter(rule_id[i] for i in removed).items())),
-                "guarded_documents": len(guarded),
-                "guarded_paragraphs": len(here) - len(removed)}
+def structural_rules(rules: RuleSet, hostname: str | None, fmt: str | None,
+                     cache: dict[tuple[str | None, str | None], tuple[Rule, ...]] | None = None
+                     ) -> tuple[Rule, ...]:
+    """The structural rules for this host and format, in file order; `cache` shares them between
+    the documents of a batch."""
+    found = None if cache is None else cache.get((hostname, fmt))
+    if found is None:
+        found = tuple(r for r in rules.structural_rules if r.applies_to(hostname, fmt))
+        if cache is not None:
+            cache[(hostname, fmt)] = found
+    return found
 
 
 def sites_of(documents: pa.Table) -> dict[str, str]:
     """doc_id -> site (host, else source folder) from a documents table."""
-    cols = documents.select(["doc_id", "hostname", "source_path"]).to_pylist()
-    return {d["doc_id"]: templates.site_of(d["hostname"], d["source_path"]) for d in cols}
+    cols = (documents.column(name).to_pylist() for name in ("doc_id", "hostname", "source_path"))
+    return {doc_id: templates.site_of(host, path) for doc_id, host, path in zip(*cols, strict=True)}
 
 
 # The learn pass's key of each paragraph (null: none), which the mark pass may be given as a column.
@@ -223,13 +190,14 @@ class _BatchText:
 
     folded: list[str]
     array: pa.Array
-    shared: list[int] | None  # per row: documents of its site sharing it, if a template
+    shared: np.ndarray | None  # per row: documents of its site sharing it, if a template
     gates: dict[LineMatcher, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str],
-           doc_ids: list[str]) -> _BatchText:
-        folded = [fold(t) for t in paragraphs.column("text").to_pylist()]
+           texts: list[str] | None = None) -> _BatchText:
+        """`texts`: the text column as a list, when the caller has it."""
+        folded = [fold(t) for t in (paragraphs.column("text").to_pylist() if texts is None else texts)]
         shared = None
         # Template keys only where a site of the batch has templates at all.
         if index is not None and index.sites.intersection(sites.values()):
@@ -239,12 +207,11 @@ class _BatchText:
                 valid = pc.is_valid(stored).to_numpy(zero_copy_only=False)
             else:
                 keys, valid = templates.key_array(paragraphs.column("text"), index.max_words)
-            row_sites = [sites.get(d) for d in doc_ids]
-            shared = index.documents_sharing_keys(row_sites, keys, valid).tolist()
+            shared = index.documents_sharing_keys(paragraphs.column("doc_id"), sites, keys, valid)
         return cls(folded, pa.array(folded, pa.string()), shared)
 
-    def shared_at(self, at: list[int]) -> list[int] | None:
-        return None if self.shared is None else [self.shared[i] for i in at]
+    def shared_of(self, rows: np.ndarray) -> list[int] | None:
+        return None if self.shared is None else self.shared[rows].tolist()
 
     def marks(self, matcher: LineMatcher, texts: list[str], at: list[int]) -> list[Rule | None]:
         if matcher not in self.gates:
@@ -265,23 +232,27 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     formats = dict(zip(ids, documents.column("source_format").to_pylist(), strict=True))
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
-    rows = _Rows(paragraphs)
-    batch = _BatchText.of(paragraphs, index, sites, rows.col["doc_id"])
+    rows = BatchRows(paragraphs)
+    batch = _BatchText.of(paragraphs, index, sites, rows.all_texts)
+    shared = batch.shared_of(rows.rows)  # in `rows` order
     guarded: list[str] = []
     matchers = {} if matchers is None else matchers
-    for doc_id, at in rows.documents().items():
-        texts = rows.take("text", at)
-        view = heuristics.DocView(texts, rows.take("tag", at), rows.take("link_density", at),
-                                  titles.get(doc_id))
-        matcher = line_matcher(rules, hosts.get(doc_id), formats.get(doc_id), matchers)
-        verdict = mark_document(texts, rules, hosts.get(doc_id), params.guard_max_removed_fraction,
-                                sites.get(doc_id), index, view, formats.get(doc_id), matchers,
-                                batch.shared_at(at), batch.marks(matcher, texts, at))
-        rows.update(at, verdict, params.guard_max_removed_fraction)
+    structural: dict[tuple[str | None, str | None], tuple[Rule, ...]] = {}
+    guard = params.guard_max_removed_fraction
+    for doc_id, start, end in rows.docs:
+        texts, at = rows.texts[start:end], rows.at[start:end]
+        host, fmt = hosts.get(doc_id), formats.get(doc_id)
+        matcher = line_matcher(rules, host, fmt, matchers)
+        verdict = mark_document(texts, rules, host, guard, sites.get(doc_id), index,
+                                rows.view(start, end, titles.get(doc_id)), fmt, matchers,
+                                None if shared is None else shared[start:end],
+                                batch.marks(matcher, texts, at),
+                                structural_rules(rules, host, fmt, structural))
+        rows.update(start, verdict)
         if verdict.guarded:
             guarded.append(doc_id)
-    out = rows.table(paragraphs)
-    return StageResult({"paragraphs": out}, _removed_here(out), rows.counters(guarded))
+    out = rows.table(guard)
+    return StageResult({"paragraphs": out}, _removed_here(out), counters(out, guarded))
 
 
 def _removed_here(table: pa.Table) -> pa.Table:
