@@ -1,5 +1,6 @@
 """CPU of strip's line-rule matching on a run's extract output, as strip does it for one batch:
-fold every paragraph, one literal gate over the batch, then `LineMatcher.marks` per document.
+the candidates of the batch (`LineMatcher.candidates`, in Arrow), then `LineMatcher.marks` per
+document (rules tried on the candidates only).
 
     python -m benchmarks.line_rules OUT_DIR [--runs 5] [--profile]
 
@@ -23,7 +24,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.rules import Rule, load_rules
-from pipeline.rules.prefilter import fold
 from pipeline.stages import strip
 
 
@@ -56,13 +56,13 @@ def main() -> None:
     host, fmt = kinds.pop()
     matcher = strip.line_matcher(rules, host, fmt, {})
 
+    column = paragraphs.column("text")
+
     def once() -> list[Rule | None]:
-        folded = [fold(t) for t in texts]
-        gate = matcher.literal_gate(pa.array(folded, pa.string()))
+        candidates = matcher.candidates(column)
         marks: list[Rule | None] = []
         for at in docs:
-            marks.extend(matcher.marks([texts[i] for i in at], [folded[i] for i in at],
-                                       None if gate is None else gate[at]))
+            marks.extend(matcher.marks([texts[i] for i in at], candidates[at]))
         return marks
 
     marks = once()  # warm: groups built, patterns compiled

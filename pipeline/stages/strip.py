@@ -16,7 +16,6 @@ from pipeline.params import StripParams
 from pipeline.result import StageResult
 from pipeline.rules import Rule, RuleSet, heuristics, templates
 from pipeline.rules.lines import LineMatcher
-from pipeline.rules.prefilter import fold
 from pipeline.rules.templates import TemplateIndex
 
 STAGE = "strip"
@@ -218,18 +217,17 @@ def learn_templates(paragraphs: pa.Table, sites: dict[str, str],
 
 @dataclass
 class _BatchText:
-    """What strip computes once per batch rather than per paragraph: the folded texts, per line
-    matcher the literal gate over them (one pass in Arrow), and the site-template keys."""
+    """What strip computes once per batch rather than per paragraph: per line matcher the
+    paragraphs any of its rules may match (`LineMatcher.candidates`, in Arrow), and the
+    site-template keys."""
 
-    folded: list[str]
-    array: pa.Array
+    texts: pa.ChunkedArray
     shared: list[int] | None  # per row: documents of its site sharing it, if a template
-    gates: dict[LineMatcher, Any] = field(default_factory=dict)
+    candidates: dict[LineMatcher, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str],
            doc_ids: list[str]) -> _BatchText:
-        folded = [fold(t) for t in paragraphs.column("text").to_pylist()]
         shared = None
         # Template keys only where a site of the batch has templates at all.
         if index is not None and index.sites.intersection(sites.values()):
@@ -241,16 +239,15 @@ class _BatchText:
                 keys, valid = templates.key_array(paragraphs.column("text"), index.max_words)
             row_sites = [sites.get(d) for d in doc_ids]
             shared = index.documents_sharing_keys(row_sites, keys, valid).tolist()
-        return cls(folded, pa.array(folded, pa.string()), shared)
+        return cls(paragraphs.column("text"), shared)
 
     def shared_at(self, at: list[int]) -> list[int] | None:
         return None if self.shared is None else [self.shared[i] for i in at]
 
     def marks(self, matcher: LineMatcher, texts: list[str], at: list[int]) -> list[Rule | None]:
-        if matcher not in self.gates:
-            self.gates[matcher] = matcher.literal_gate(self.array)
-        gate = self.gates[matcher]
-        return matcher.marks(texts, [self.folded[i] for i in at], None if gate is None else gate[at])
+        if matcher not in self.candidates:
+            self.candidates[matcher] = matcher.candidates(self.texts)
+        return matcher.marks(texts, self.candidates[matcher][at])
 
 
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,

@@ -1,0 +1,102 @@
+"""Which paragraphs of a batch some line rule may match, decided in Arrow for the whole batch: the
+rules are then tried in Python (`LineMatcher.first_match`) on those only, every other paragraph
+gets no rule.
+
+Each rule's `re2gate` pattern runs over the batch's `ascii_view`, only on the paragraphs that may
+be short enough for it: the rules are put in tiers by their word limit (`TIERS`: a rule of at most
+12 words in the tier of 16), one RE2 test per tier finds the paragraphs of at most that many words
+(a superset: `re2gate.word_limit`), and the gates of a tier run as few alternations over those
+paragraphs (several small ones: one big alternation runs out of RE2's DFA memory and is ten
+times slower). A rule without a gate takes every paragraph of its tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.rules import Rule
+from pipeline.rules import re2gate as g
+
+# Word limits of the tiers (None: every paragraph). Each costs an RE2 pass that stops after that
+# many words; 16 and 45 split the rules (most allow 5 to 40 words) where it saves the most.
+TIERS: tuple[int | None, ...] = (16, 45, None)
+# The gates of a tier joined into alternations of at most this many characters of pattern.
+_CHUNK = 12_000
+
+
+@dataclass(frozen=True)
+class _Tier:
+    limit: int | None
+    patterns: tuple[str, ...]  # alternations of the gates of the tier's rules
+    open: bool  # a rule without a gate: every paragraph of the tier is a candidate
+    exact: bool  # an exact rule: paragraphs with a MULTI character are candidates
+
+
+def _tier_of(limit: int | None) -> int | None:
+    return next(t for t in TIERS if t is None or (limit is not None and limit <= t))
+
+
+def _chunks(gates: list[str]) -> tuple[str, ...]:
+    """Anchored gates and the others apart (an alternation of anchored ones stops early)."""
+    out: list[str] = []
+    for group in ([x for x in gates if x.startswith("^")], [x for x in gates if not x.startswith("^")]):
+        current: list[str] = []
+        for gate in group:
+            if current and sum(map(len, current)) + len(gate) > _CHUNK:
+                out.append("|".join(current))
+                current = []
+            current.append(gate)
+        if current:
+            out.append("|".join(current))
+    return tuple(out)
+
+
+class BatchGate:
+    """The candidates of a batch for some line rules (each with its word limit)."""
+
+    def __init__(self, rules: Sequence[Rule], limits: Sequence[int | None]) -> None:
+        by_tier: dict[int | None, tuple[list[str], list[bool], list[bool]]] = {t: ([], [], []) for t in TIERS}
+        for rule, limit in zip(rules, limits, strict=True):
+            if rule.match != "exact" and rule.compiled is None:
+                continue  # not a line rule: matches nothing (`Rule.matches`)
+            gate = g.exact_superset(rule.exact) if rule.match == "exact" else g.superset(rule.compiled)
+            gates, opened, exact = by_tier[_tier_of(limit)]
+            if gate is None:
+                opened.append(True)
+            else:
+                gates.append(gate)
+            exact.append(rule.match == "exact")
+        self._tiers = tuple(_Tier(t, _chunks(gates), any(opened), any(exact))
+                            for t, (gates, opened, exact) in by_tier.items() if gates or opened)
+
+    def candidates(self, texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Per text, whether some rule may match it."""
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+        view = g.ascii_view(texts)
+        found = np.zeros(len(view), bool)
+        rows = np.arange(len(view))
+        # From the widest tier to the narrowest: each word test runs on the rows of the last.
+        for tier in sorted(self._tiers, key=lambda t: -(1 << 62 if t.limit is None else t.limit)):
+            if tier.limit is not None:
+                short = _matches(view, g.word_limit(tier.limit))
+                at = np.flatnonzero(short)
+                rows, view = rows[at], view.take(pa.array(at))
+            if tier.open:
+                found[rows] = True
+                continue
+            for pattern in tier.patterns:
+                found[rows[_matches(view, pattern)]] = True
+            if tier.exact:
+                found[rows[_matches(view, chr(g.MULTI), regex=False)]] = True
+        return found
+
+
+def _matches(view: pa.Array, pattern: str, regex: bool = True) -> np.ndarray:
+    match = pc.match_substring_regex if regex else pc.match_substring
+    return pc.fill_null(match(view, pattern), True).to_numpy(zero_copy_only=False)
