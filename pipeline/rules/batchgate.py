@@ -4,10 +4,10 @@ gets no rule.
 
 Each rule's `re2gate` pattern runs over the batch's `ascii_view`, only on the paragraphs that may
 be short enough for it: the rules are put in tiers by their word limit (`TIERS`: a rule of at most
-12 words in the tier of 16), one RE2 test per tier finds the paragraphs of at most that many words
-(a superset: `re2gate.word_limit`), and the gates of a tier run as few alternations over those
-paragraphs (several small ones: one big alternation runs out of RE2's DFA memory and is ten
-times slower). A rule without a gate takes every paragraph of its tier.
+12 words in the tier of 20), one RE2 test per tier finds the paragraphs of at most that many words
+(a superset: `re2gate.word_limit`), and the gates of a tier run as a few alternations over those
+paragraphs (one alternation of all of them runs out of RE2's DFA memory and is ten times slower).
+A rule without a gate takes every paragraph of its tier.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from pipeline.rules import Rule
 from pipeline.rules import re2gate as g
 
 # Word limits of the tiers (None: every paragraph). Each costs an RE2 pass that stops after that
-# many words; 16 and 45 split the rules (most allow 5 to 40 words) where it saves the most.
-TIERS: tuple[int | None, ...] = (16, 45, None)
-# The gates of a tier joined into alternations of at most this many characters of pattern.
-_CHUNK = 12_000
+# many words; of (16, 45), (12, 30), (8, 20), (8, 20, 45), (8, 30), (8, 45) on the text corpus
+# (benchmarks/line_rules.py), (8, 20) cost the least.
+TIERS: tuple[int | None, ...] = (8, 20, None)
+# The gates of a tier joined into alternations of at most this many characters of pattern
+# (6,000 to 50,000 tried: 25,000 was the fastest, by a little).
+_CHUNK = 25_000
 
 
 @dataclass(frozen=True)
@@ -41,19 +43,27 @@ def _tier_of(limit: int | None) -> int | None:
     return next(t for t in TIERS if t is None or (limit is not None and limit <= t))
 
 
+_END = r"(?:\n?$)"  # what `re2gate` makes of a `$` that ends a pattern
+
+
 def _chunks(gates: list[str]) -> tuple[str, ...]:
-    """Anchored gates and the others apart (an alternation of anchored ones stops early)."""
-    out: list[str] = []
-    for group in ([x for x in gates if x.startswith("^")], [x for x in gates if not x.startswith("^")]):
-        current: list[str] = []
-        for gate in group:
-            if current and sum(map(len, current)) + len(gate) > _CHUNK:
-                out.append("|".join(current))
-                current = []
-            current.append(gate)
-        if current:
-            out.append("|".join(current))
-    return tuple(out)
+    """The gates as alternations: those anchored at the start apart (RE2 stops early), those
+    anchored at the end apart, joined before one `$` (RE2 then searches back from the end
+    only), the others apart."""
+    starts = [x for x in gates if x.startswith("^")]
+    ends = [x.removesuffix(_END) for x in gates if not x.startswith("^") and x.endswith(_END)]
+    others = [x for x in gates if not x.startswith("^") and not x.endswith(_END)]
+    return (*_joined(starts), *(f"(?:{x}){_END}" for x in _joined(ends)), *_joined(others))
+
+
+def _joined(gates: list[str]) -> list[str]:
+    """Alternations of at most `_CHUNK` characters (or one gate)."""
+    out: list[list[str]] = []
+    for gate in gates:
+        if not out or sum(map(len, out[-1])) + len(gate) > _CHUNK:
+            out.append([])
+        out[-1].append(gate)
+    return ["|".join(x) for x in out]
 
 
 class BatchGate:
@@ -78,7 +88,7 @@ class BatchGate:
         """Per text, whether some rule may match it."""
         if isinstance(texts, pa.ChunkedArray):
             texts = texts.combine_chunks()
-        view = g.ascii_view(texts)
+        view, multi = g.ascii_view(texts)
         found = np.zeros(len(view), bool)
         rows = np.arange(len(view))
         # From the widest tier to the narrowest: each word test runs on the rows of the last.
@@ -93,10 +103,9 @@ class BatchGate:
             for pattern in tier.patterns:
                 found[rows[_matches(view, pattern)]] = True
             if tier.exact:
-                found[rows[_matches(view, chr(g.MULTI), regex=False)]] = True
+                found[rows[multi[rows]]] = True
         return found
 
 
-def _matches(view: pa.Array, pattern: str, regex: bool = True) -> np.ndarray:
-    match = pc.match_substring_regex if regex else pc.match_substring
-    return pc.fill_null(match(view, pattern), True).to_numpy(zero_copy_only=False)
+def _matches(view: pa.Array, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(view, pattern), True).to_numpy(zero_copy_only=False)

@@ -86,9 +86,10 @@ class _Kinds:
 _KIND_OF = _Kinds()
 
 
-def ascii_view(texts: pa.Array) -> pa.LargeStringArray:
-    """The texts with each non-ASCII character one byte, its `kind`: over the column's UTF-8
-    bytes in numpy (a lead byte becomes the kind, continuation bytes are dropped). Null stays null."""
+def ascii_view(texts: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray]:
+    """The texts with each non-ASCII character one byte, its `kind` (over the column's UTF-8 bytes
+    in numpy: a lead byte becomes the kind, continuation bytes are dropped; null stays null), and
+    which texts hold a MULTI character."""
     texts = texts.cast(pa.large_string())
     if texts.offset:
         texts = pa.concat_arrays([pa.array([], pa.large_string()), texts])  # a copy from offset 0
@@ -97,8 +98,9 @@ def ascii_view(texts: pa.Array) -> pa.LargeStringArray:
     raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
     offsets = offsets - offsets[0]
     high = np.flatnonzero(raw >= 0x80)
+    multi = np.zeros(len(texts), bool)
     if not len(high):
-        return texts
+        return texts, multi
     is_lead = raw[high] >= 0xC0
     leads, dropped = high[is_lead], high[~is_lead]
     size = 2 + (raw[leads] >= 0xE0) + (raw[leads] >= 0xF0)
@@ -106,13 +108,16 @@ def ascii_view(texts: pa.Array) -> pa.LargeStringArray:
     for k in range(1, 4):
         more = size > k
         code[more] = (code[more] << 6) | (raw[leads[more] + k] & 0x3F)
+    kinds = _KIND_OF.of(code)
+    multi[np.searchsorted(offsets, leads[kinds == MULTI], side="right") - 1] = True
     mapped = raw.copy()
-    mapped[leads] = _KIND_OF.of(code)
+    mapped[leads] = kinds
     keep = np.ones(len(raw), bool)
     keep[dropped] = False
     bounds = offsets - np.searchsorted(dropped, offsets)
-    return pa.Array.from_buffers(pa.large_string(), len(texts),
+    view = pa.Array.from_buffers(pa.large_string(), len(texts),
                                  [texts.buffers()[0], pa.py_buffer(bounds), pa.py_buffer(mapped[keep])])
+    return view, multi
 
 
 class _Untranslatable(Exception):
