@@ -37,7 +37,8 @@ import pyarrow as pa
 # The byte standing for each kind of non-ASCII character in the view.
 SPACE, DIGIT, WORD, CASED, MULTI, OTHER = 1, 2, 3, 4, 5, 6
 KINDS = frozenset({SPACE, DIGIT, WORD, CASED, MULTI, OTHER})
-# The non-ASCII characters that match an ASCII letter, case ignored (tests/test_re2gate.py).
+# The non-ASCII characters that match an ASCII letter, case ignored (tests/test_re2gate.py): "İ"
+# casefolds to two characters, its kind is MULTI.
 _CASED = frozenset("\u0130\u0131\u017f\u212a")
 _CAP = 8  # repeat counts above this are unbounded in the gate
 # What Python's str.split() and `\s` take for whitespace among ASCII characters (with \v, \x1c-\x1f).
@@ -163,7 +164,7 @@ def word_limit(n: int) -> str:
     non-ASCII space is taken for a letter (a real control character may be a kind's byte)."""
     space = _class(ASCII_SPACE, ())
     word = "[^" + space[1:]
-    return f"^{space}*(?:{word}+{space}+){{0,{n - 1}}}{word}*$" if n > 0 else f"^{space}*$"
+    return f"^{space}*(?:{word}+(?:{space}+{word}+){{0,{n - 1}}})?{space}*$" if n > 0 else f"^{space}*$"
 
 
 def _escape(code: int) -> str:
@@ -262,7 +263,8 @@ def _kinds(op: Any, av: Any, caseless: bool) -> set[int]:
         if kind_op is C.LITERAL:
             found |= _literal_kinds(x, caseless)
         elif kind_op is C.RANGE:
-            found |= set(KINDS) if x[1] >= 128 else set()
+            found |= set(KINDS) if x[1] >= 128 else set().union(
+                *(_literal_kinds(c, caseless) for c in range(x[0], x[1] + 1)))
         elif kind_op is C.CATEGORY and x in _CATEGORY_KINDS:
             found |= _CATEGORY_KINDS[x]
             covered |= _CATEGORY_KINDS[x] - {MULTI}
@@ -273,7 +275,7 @@ def _kinds(op: Any, av: Any, caseless: bool) -> set[int]:
 
 def _literal_kinds(code: int, caseless: bool) -> set[int]:
     if code < 128:
-        return {CASED} if caseless and chr(code).lower() in "iks" else set()
+        return {CASED, MULTI} if caseless and chr(code).lower() in "iks" else set()  # "İ" is MULTI
     if caseless:
         return {kind(chr(code)), WORD, CASED, MULTI}  # its case partners are letters
     return {kind(chr(code))}
