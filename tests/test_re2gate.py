@@ -5,6 +5,10 @@ that trying every rule gives."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from re import _compiler, _parser
+from re import _constants as C
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,6 +91,40 @@ def test_kinds_decide_python_classes_and_case_folding() -> None:
         assert (kind == g.CASED) == bool(letters.match(char))
         folded = char.casefold()
         assert not folded.isascii() or kind == g.CASED
+
+
+def _char_nodes(items: Any) -> Iterator[tuple[Any, Any]]:
+    for op, av in items:
+        if op in (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY):
+            yield op, av
+        elif op is C.SUBPATTERN:
+            yield from _char_nodes(av[3])
+        elif op is C.BRANCH:
+            for branch in av[1]:
+                yield from _char_nodes(branch)
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            yield from _char_nodes(av[2])
+        elif op in (C.ATOMIC_GROUP, C.ASSERT, C.ASSERT_NOT):
+            yield from _char_nodes(av if op is C.ATOMIC_GROUP else av[1])
+
+
+def test_every_character_node_of_the_rules_matches_in_the_view() -> None:
+    """Each one-character node of every rule, on a character of each kind and every character the
+    rules name: where Python's node matches it, its class matches the character's view."""
+    named = {chr(av) for r in RULES if r.compiled is not None
+             for op, av in _char_nodes(_parser.parse(r.compiled.pattern, r.compiled.flags))
+             if op is C.LITERAL and av >= 128}
+    chars = sorted(named | {c for t in TRICKY for c in t} | set("ǅΐŉẞﬀ̇¹"))
+    view = g.ascii_view(pa.array(chars))[0]
+    for rule in RULES:
+        if rule.compiled is None:
+            continue
+        flags = rule.compiled.flags
+        for op, av in _char_nodes(_parser.parse(rule.compiled.pattern, flags)):
+            node = _compiler.compile(_parser.SubPattern(_parser.State(), [(op, av)]), flags)
+            hits = pc.match_substring_regex(view, f"^{g._char(op, g._hashable(av), flags)}$").to_pylist()
+            for char, hit in zip(chars, hits, strict=True):
+                assert hit or not node.fullmatch(char), (rule.id, op, av, char)
 
 
 def test_every_rule_has_a_gate_that_finds_its_examples() -> None:
