@@ -46,13 +46,13 @@ def _tier_of(limit: int | None) -> int | None:
 _END = r"(?:\n?$)"  # what `re2gate` makes of a `$` that ends a pattern
 
 
-def _chunks(gates: list[str]) -> tuple[str, ...]:
-    """The gates as alternations: those anchored at the start apart (RE2 stops early), those
-    anchored at the end apart, joined before one `$` (RE2 then searches back from the end
-    only), the others apart."""
-    starts = [x for x in gates if x.startswith("^")]
-    ends = [x.removesuffix(_END) for x in gates if not x.startswith("^") and x.endswith(_END)]
-    others = [x for x in gates if not x.startswith("^") and not x.endswith(_END)]
+def _chunks(gates: list[tuple[str, bool]]) -> tuple[str, ...]:
+    """The gates (each with `re2gate.scans`) as alternations: those anchored at the start that do
+    not scan apart (RE2 stops after a few characters), those anchored at the end apart, joined
+    before one `$` (RE2 then searches back from the end only), the others apart."""
+    starts = [x for x, scan in gates if x.startswith("^") and not scan]
+    ends = [x.removesuffix(_END) for x, scan in gates if x.endswith(_END) and x not in starts]
+    others = [x for x, _ in gates if x not in starts and not x.endswith(_END)]
     return (*_joined(starts), *(f"(?:{x}){_END}" for x in _joined(ends)), *_joined(others))
 
 
@@ -70,7 +70,8 @@ class BatchGate:
     """The candidates of a batch for some line rules (each with its word limit)."""
 
     def __init__(self, rules: Sequence[Rule], limits: Sequence[int | None]) -> None:
-        by_tier: dict[int | None, tuple[list[str], list[bool], list[bool]]] = {t: ([], [], []) for t in TIERS}
+        by_tier: dict[int | None, tuple[list[tuple[str, bool]], list[bool], list[bool]]] = {
+            t: ([], [], []) for t in TIERS}
         for rule, limit in zip(rules, limits, strict=True):
             if rule.match != "exact" and rule.compiled is None:
                 continue  # not a line rule: matches nothing (`Rule.matches`)
@@ -79,7 +80,7 @@ class BatchGate:
             if gate is None:
                 opened.append(True)
             else:
-                gates.append(gate)
+                gates.append((gate, rule.match != "exact" and g.scans(rule.compiled)))
             exact.append(rule.match == "exact")
         self._tiers = tuple(_Tier(t, _chunks(gates), any(opened), any(exact))
                             for t, (gates, opened, exact) in by_tier.items() if gates or opened)

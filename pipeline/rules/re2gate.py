@@ -137,6 +137,41 @@ def superset(pattern: re.Pattern[str]) -> str | None:
         return None
 
 
+def scans(pattern: re.Pattern[str]) -> bool:
+    """Whether some match of the pattern may start with a run of more than `_CAP` characters
+    that crosses words (`^.{0,200}contributed`, not `^\\s*` nor `^\\w+`): RE2 then reads
+    most of every text, anchored or not (for `batchgate`'s grouping; a matter of speed only)."""
+    return _leads_with_run(list(_parser.parse(pattern.pattern, pattern.flags)), pattern.flags)
+
+
+def _crosses_words(body: list[Any], flags: int) -> bool:
+    """Whether a repeated body may match both a space and a letter (`.`, `[^.!?]`), or is more
+    than one character."""
+    if len(body) != 1 or body[0][0] not in (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY):
+        return True
+    node = _compiler.compile(_parser.SubPattern(_parser.State(), body), flags)
+    return bool(node.fullmatch(" ")) and bool(node.fullmatch("a"))
+
+
+def _leads_with_run(items: list[Any], flags: int) -> bool:
+    if not items:
+        return False
+    (op, av), rest = items[0], items[1:]
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return _leads_with_run(rest, flags)
+    if op is C.SUBPATTERN:
+        return _leads_with_run([*av[3], *rest], flags)
+    if op is C.ATOMIC_GROUP:
+        return _leads_with_run([*av, *rest], flags)
+    if op is C.BRANCH:
+        return any(_leads_with_run([*b, *rest], flags) for b in av[1])
+    if op in _REPEATS:
+        body = list(av[2])
+        return ((av[1] > _CAP and _crosses_words(body, flags)) or _leads_with_run(body, flags)
+                or (av[0] == 0 and _leads_with_run(rest, flags)))
+    return False
+
+
 def exact_superset(keys: Iterable[str]) -> str:
     """An RE2 pattern that matches the `ascii_view` of every text without MULTI characters
     whose `exact_key` is one of `keys`."""
