@@ -68,6 +68,9 @@ def test_view_has_one_byte_per_character_of_its_kind() -> None:
                                    None, "a\x01b"]
     sliced = g.ascii_view(pa.array(texts, pa.string()).slice(3, 2))[0]  # an offset into the buffers
     assert sliced.to_pylist() == ["\x03" * 5, None]
+    for few in (["a", None, "é"], ["", ""], [], [None]):
+        assert g.ascii_view(pa.array(few, pa.string()))[0].to_pylist() == [
+            None if t is None else "".join(c if c.isascii() else chr(g.kind(c)) for c in t) for t in few]
 
 
 def test_kinds_decide_python_classes_and_case_folding() -> None:
