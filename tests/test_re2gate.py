@@ -141,7 +141,7 @@ def test_every_rule_has_a_gate_that_finds_its_examples() -> None:
             assert all(pc.match_substring_regex(_view(texts), gate).to_pylist()), rule.id
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(_texts(), min_size=1, max_size=8))
 def test_gates_are_supersets_of_the_rules(texts: list[str]) -> None:
     texts = [v for t in texts for v in _variants(t)]
@@ -164,7 +164,7 @@ def test_word_limit_keeps_every_short_text(texts: list[str], limit: int) -> None
         assert hit or len(text.split()) > limit, (limit, text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(_texts(), min_size=1, max_size=12))
 def test_batch_candidates_give_the_rule_of_every_rule(paras: list[str]) -> None:
     """strip's batch path: candidates of the whole batch, rules tried on them only."""

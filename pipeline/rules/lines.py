@@ -191,5 +191,9 @@ class LineMatcher:
         n = len(paras)
         if candidates is None:
             return [self.first_match(text, i, n) for i, text in enumerate(paras)]
-        return [self.first_match(text, i, n) if maybe else None
-                for i, (text, maybe) in enumerate(zip(paras, candidates, strict=True))]
+        if len(candidates) != n:
+            raise ValueError(f"{len(candidates)} candidate flags for {n} paragraphs")
+        marks: list[Rule | None] = [None] * n
+        for i in np.flatnonzero(candidates).tolist():
+            marks[i] = self.first_match(paras[i], i, n)
+        return marks
