@@ -1,5 +1,5 @@
-"""The cheap tests before the line rules (prefixes, literals, the RE2 gate) must not change which
-rule matches a line."""
+"""The cheap tests before the line rules (prefixes, literals, digits) must not change which rule
+matches a line (the batch path, `LineMatcher.candidates`: tests/test_re2gate.py)."""
 
 from __future__ import annotations
 
@@ -111,24 +111,6 @@ def test_needs_of_reads_prefixes_literals_and_cased_literals() -> None:
     assert needs_of(re.compile(r"^\w{4}-\d{2}")) == Needs(digit_anywhere=True)
     assert needs_of(re.compile(r"(a+|\d)(x|y\d?)")) is None  # "ax": no digit needed
     assert needs_of(re.compile(r"(?:\d{1,2}:\d\d|\d{4})\s*$")) == Needs(digit_anywhere=True)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(WORDS + TRICKY + ["the", "1", "2019", "said", "Photo:"]),
-                         max_size=25), min_size=1, max_size=6))
-def test_batch_gate_and_folded_texts_give_the_same_marks(docs: list[list[str]]) -> None:
-    """strip's batch path (folded texts and the RE2 literal gate for a whole batch) marks every
-    paragraph with the rule found by trying every rule."""
-    import pyarrow as pa
-
-    paras = [" ".join(parts).strip() or "x" for parts in docs]
-    paras += [p.upper() for p in paras]
-    folded = [fold(p) for p in paras]
-    gate = MATCHER.literal_gate(pa.array(folded, pa.string()))
-    assert gate is not None
-    n = len(paras)
-    expected = [_first_by_every_rule(p, i, n) for i, p in enumerate(paras)]
-    assert MATCHER.marks(paras, folded, list(gate)) == expected
 
 
 def test_cased_literals_near_the_end() -> None:

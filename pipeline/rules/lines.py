@@ -8,10 +8,12 @@ Within a group a rule is tried only if a cheap test says it may match (`prefilte
 the exact key is one of its lines; the folded paragraph starts with one of its prefixes (most
 rules are anchored with `^`: one trie match at the start answers for all of them) or, for a
 `^\d` branch, with a decimal digit; it holds a digit anywhere (dates and times); one of its
-literals occurs anywhere (checked only where one RE2 pass over the whole batch, `literal_gate`,
-found any literal at all, and for a rule limited to the last paragraphs only there); one of its
+literals occurs anywhere (for a rule limited to the last paragraphs only there); one of its
 case-sensitive literals occurs (near the end, for a branch that ends with `$`). Rules none of
 these describe are always tried. The candidates are tried in file order, the first match wins.
+
+For a batch, `candidates` first says in Arrow which paragraphs any rule may match at all
+(`batchgate`): most match none, and are not looked at in Python.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline.rules import Rule
+from pipeline.rules.batchgate import BatchGate
 from pipeline.rules.prefilter import Prefixes, fold, needs_of
 
 _DIGIT = re.compile(r"\d")  # what the rules' \d matches (a str pattern: any decimal digit)
@@ -36,12 +38,6 @@ def _word_limit(rule: Rule) -> int | None:
         return rule.max_words
     longest = (max(map(len, rule.exact)) + 1) // 2
     return longest if rule.max_words is None else min(rule.max_words, longest)
-
-
-def _re2_literal(text: str) -> str:
-    """`text` as an RE2 pattern that matches exactly it: every character but ASCII letters and
-    digits as a code point escape (RE2 refuses some of `re.escape`'s escapes)."""
-    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
 
 
 def _alternation(literals: frozenset[str]) -> re.Pattern[str]:
@@ -96,15 +92,13 @@ class LineMatcher:
         needs = [None if r.compiled is None else needs_of(r.compiled) for r in self.rules]
         self._needs = needs
         starts = [(i, n.prefixes) for i, n in enumerate(needs) if n is not None and n.prefixes]
-        anywhere = [(i, n.literals) for i, n in enumerate(needs) if n is not None and n.literals]
         self._starts = Prefixes(starts) if starts else None
         self._cased = tuple((i, _alternation(n.cased), n.cased_window) for i, n in enumerate(needs)
                             if n is not None and n.cased)
-        literals = sorted({x for _, lits in anywhere for x in lits})
-        self._gate = "|".join(map(_re2_literal, literals)) or None
         # Above the largest limit only the rules without one remain: one shared group.
         self._top = max((x for x in self._limits if x is not None), default=0) + 1
         self._by_words: dict[int, _Group] = {}
+        self._batch: BatchGate | None = None
         self._groups: dict[tuple[int, ...], _Group] = {}
 
     def _group(self, n_words: int) -> _Group:
@@ -151,19 +145,15 @@ class LineMatcher:
         limit = self.rules[i].max_from_end
         return _ANYWHERE if limit is None else limit
 
-    def literal_gate(self, folded: pa.Array) -> np.ndarray | None:
-        """Which of a batch's folded paragraphs hold any literal some rule scans for anywhere: one
-        RE2 pass over the column in Arrow (a literal alternation means the same in RE2 as in `re`),
-        so the per-paragraph literal checks, which cost more than all the rules, run only where
-        they can find something (a third of the paragraphs of the text path)."""
-        if self._gate is None:
-            return None
-        return pc.fill_null(pc.match_substring_regex(folded, self._gate), True).to_numpy(zero_copy_only=False)
+    def candidates(self, texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Per paragraph of a batch, whether some rule may match it (False: `first_match` is None
+        wherever it is in its document)."""
+        if self._batch is None:
+            self._batch = BatchGate(self.rules, self._limits)  # on first use: tens of milliseconds
+        return self._batch.candidates(texts)
 
-    def first_match(self, text: str, index: int, count: int, folded: str | None = None,
-                    may_hold_literal: bool = True) -> Rule | None:
-        """The first rule matching paragraph `index` of `count` (as `in_position` and `matches`);
-        `folded` is `fold(text)` if the caller has it, `may_hold_literal` its `literal_gate`."""
+    def first_match(self, text: str, index: int, count: int) -> Rule | None:
+        """The first rule matching paragraph `index` of `count` (as `in_position` and `matches`)."""
         words = text.split()
         group = self._group(len(words))
         found = set(group.always)
@@ -171,7 +161,7 @@ class LineMatcher:
             # `exact_key(text)`, from the words already split.
             found.update(group.exact.get(" ".join(words).casefold(), ()))
         if group.members:
-            folded = fold(text) if folded is None else folded
+            folded = fold(text)
             to_end = count - index
             if self._starts is not None and (starts := self._starts.at_start(folded)):
                 found.update(starts & group.members)
@@ -179,8 +169,7 @@ class LineMatcher:
                 found.update(group.digit)
             if group.any_digit and _DIGIT.search(text) is not None:
                 found.update(group.any_digit)
-            if may_hold_literal:
-                found.update(*_literal_hits(group, folded, to_end))
+            found.update(*_literal_hits(group, folded, to_end))
             for limit, pos, literals, window in group.cased:
                 if to_end <= limit and pos not in found:
                     start = 0 if window is None else max(0, len(text.rstrip()) - window)
@@ -196,13 +185,15 @@ class LineMatcher:
                 return rule
         return None
 
-    def marks(self, paras: Sequence[str], folded: Sequence[str] | None = None,
-              gate: Sequence[bool] | None = None) -> list[Rule | None]:
-        """The first matching rule of each paragraph of a document (`folded`, `gate`: as
-        `first_match`'s, per paragraph, when the caller computed them for a batch)."""
+    def marks(self, paras: Sequence[str], candidates: Sequence[bool] | None = None) -> list[Rule | None]:
+        """The first matching rule of each paragraph of a document; `candidates`: the paragraphs'
+        `candidates`, when the caller computed them for a batch."""
         n = len(paras)
-        if folded is None:
+        if candidates is None:
             return [self.first_match(text, i, n) for i, text in enumerate(paras)]
-        gate = gate if gate is not None else [True] * n
-        return [self.first_match(text, i, n, f, g)
-                for i, (text, f, g) in enumerate(zip(paras, folded, gate, strict=True))]
+        if len(candidates) != n:
+            raise ValueError(f"{len(candidates)} candidate flags for {n} paragraphs")
+        marks: list[Rule | None] = [None] * n
+        for i in np.flatnonzero(candidates).tolist():
+            marks[i] = self.first_match(paras[i], i, n)
+        return marks

@@ -17,7 +17,6 @@ from pipeline.params import StripParams
 from pipeline.result import StageResult
 from pipeline.rules import Rule, RuleSet, heuristics, templates
 from pipeline.rules.lines import LineMatcher
-from pipeline.rules.prefilter import fold
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages.strip_rows import STAGE, BatchRows, counters
 
@@ -185,19 +184,16 @@ def learn_templates(paragraphs: pa.Table, sites: dict[str, str],
 
 @dataclass
 class _BatchText:
-    """What strip computes once per batch rather than per paragraph: the folded texts, per line
-    matcher the literal gate over them (one pass in Arrow), and the site-template keys."""
+    """What strip computes once per batch rather than per paragraph: per line matcher the
+    paragraphs any of its rules may match (`LineMatcher.candidates`, in Arrow), and the
+    site-template keys."""
 
-    folded: list[str]
-    array: pa.Array
+    texts: pa.ChunkedArray
     shared: np.ndarray | None  # per row: documents of its site sharing it, if a template
-    gates: dict[LineMatcher, Any] = field(default_factory=dict)
+    candidates: dict[LineMatcher, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str],
-           texts: list[str] | None = None) -> _BatchText:
-        """`texts`: the text column as a list, when the caller has it."""
-        folded = [fold(t) for t in (paragraphs.column("text").to_pylist() if texts is None else texts)]
+    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str]) -> _BatchText:
         shared = None
         # Template keys only where a site of the batch has templates at all.
         if index is not None and index.sites.intersection(sites.values()):
@@ -208,16 +204,15 @@ class _BatchText:
             else:
                 keys, valid = templates.key_array(paragraphs.column("text"), index.max_words)
             shared = index.documents_sharing_keys(paragraphs.column("doc_id"), sites, keys, valid)
-        return cls(folded, pa.array(folded, pa.string()), shared)
+        return cls(paragraphs.column("text"), shared)
 
     def shared_of(self, rows: np.ndarray) -> list[int] | None:
         return None if self.shared is None else self.shared[rows].tolist()
 
     def marks(self, matcher: LineMatcher, texts: list[str], at: list[int]) -> list[Rule | None]:
-        if matcher not in self.gates:
-            self.gates[matcher] = matcher.literal_gate(self.array)
-        gate = self.gates[matcher]
-        return matcher.marks(texts, [self.folded[i] for i in at], None if gate is None else gate[at])
+        if matcher not in self.candidates:
+            self.candidates[matcher] = matcher.candidates(self.texts)
+        return matcher.marks(texts, self.candidates[matcher][at])
 
 
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
@@ -233,7 +228,7 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = BatchRows(paragraphs)
-    batch = _BatchText.of(paragraphs, index, sites, rows.all_texts)
+    batch = _BatchText.of(paragraphs, index, sites)
     shared = batch.shared_of(rows.rows)  # in `rows` order
     guarded: list[str] = []
     matchers = {} if matchers is None else matchers

@@ -38,8 +38,7 @@ class BatchRows:
         self.at = self.rows.tolist()
         ends = np.cumsum(np.bincount(codes, minlength=len(docs.dictionary))).tolist()
         self.docs = list(zip(docs.dictionary.to_pylist(), [0, *ends][:len(ends)], ends, strict=True))
-        self.all_texts = paragraphs.column("text").to_pylist()  # every row's, for `_BatchText.of` too
-        self.texts = [self.all_texts[i] for i in self.at]
+        self.texts = paragraphs.column("text").take(self.rows).to_pylist()
         self.tags, self.links = self._listed("tag"), self._listed("link_density")
         self.marked: dict[int, tuple[Rule, DocVerdict]] = {}
 
