@@ -120,12 +120,20 @@ class StreamWriters:
         self._stack.__exit__(*exc)
 
 
-def iter_row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """Yield a file's row groups. Stage writers put whole documents in each one, except dedup's
-    paragraphs (row groups of 64k rows, read by export with the documents in lockstep)."""
+def iter_row_groups(path: Path, columns: list[str] | None = None, min_rows: int = 1) -> Iterator[pa.Table]:
+    """Yield a file's row groups, consecutive ones joined until they hold `min_rows` rows. Stage
+    writers put whole documents in each one, except dedup's paragraphs (row groups of 64k rows,
+    read by export with the documents in lockstep)."""
     pf = pq.ParquetFile(path)
+    group: list[int] = []
+    held = 0
     for i in range(pf.num_row_groups):
-        yield pf.read_row_group(i, columns=columns)
+        group.append(i)
+        held += pf.metadata.row_group(i).num_rows
+        if held >= min_rows or i == pf.num_row_groups - 1:
+            table = pf.read_row_groups(group, columns=columns)
+            yield table if len(group) == 1 else table.combine_chunks()
+            group, held = [], 0
 
 
 @dataclass(frozen=True)

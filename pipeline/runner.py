@@ -185,7 +185,7 @@ def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: i
         return None
     task = tasks.LearnTask(strip.sites_of(docs), params.strip)
     parts: list[pa.Table] = []
-    batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"])
+    batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"], min_rows=params.strip.batch_rows)
     with contextlib.ExitStack() as stack:
         writer = None if keys_to is None else stack.enter_context(pq.ParquetWriter(keys_to, strip.KEYS))
         for counts, keys in _sliced(task, batches, params, workers, map_fn, _add_learnt, key="doc_id"):
@@ -219,7 +219,7 @@ def run_strip(out: Path, params: Params, workers: int = 1,
 
         def results() -> Iterator[StageResult]:
             with progress_bar(docs.num_rows, "strip", "doc") as bar:
-                batches = pio.iter_row_groups(src / "paragraphs.parquet")
+                batches = pio.iter_row_groups(src / "paragraphs.parquet", min_rows=params.strip.batch_rows)
                 if keys is not None:
                     batches = pio.with_column(batches, keys, "template_key")
                 for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):

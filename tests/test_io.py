@@ -51,3 +51,13 @@ def test_row_group_parts_read_the_rows_they_name(tmp_path: Path) -> None:
         [(0, 0, 3), (0, 3, 1), (1, 0, 3), (1, 3, 1), (2, 0, 2)]
     assert [x for p in pieces for x in reader.read(p).column("x").to_pylist()] == list(range(10))
     assert reader.read(parts[1].cut(1, 3).cut(1, 5)).column("x").to_pylist() == [6, 7]  # clipped
+
+
+def test_row_groups_joined_up_to_a_row_count(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pio.write_table(pa.table({"x": list(range(10))}), path, row_group_size=3)  # 3, 3, 3, 1 rows
+    assert [t.num_rows for t in pio.iter_row_groups(path)] == [3, 3, 3, 1]
+    joined = list(pio.iter_row_groups(path, min_rows=5))
+    assert [t.num_rows for t in joined] == [6, 4]  # 3+3 reaches 5; the rest at the end
+    assert [t.column("x").num_chunks for t in joined] == [1, 1]
+    assert [x for t in joined for x in t.column("x").to_pylist()] == list(range(10))

@@ -30,6 +30,7 @@ def test_params_are_frozen() -> None:
     ({"strip": {"guard_max_removed_fraction": 0}}, "guard_max_removed_fraction"),
     ({"ingest": {"max_decompressed_bytes": 0}}, "max_decompressed_bytes"),
     ({"ingest": {"batch_bytes": 0}}, "ingest.batch_bytes"),
+    ({"strip": {"batch_rows": 0}}, "strip.batch_rows"),
     ({"extract": {"favor_precision": True, "favor_recall": True}}, "mutually exclusive"),
     ({"extract": {"date_max": "tomorrow"}}, "date_max"),
     ({"export": {"compression": "lz5"}}, "export.compression"),
