@@ -135,12 +135,12 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, workers: int,
-              merge: Callable[[list[Any]], Any], key: str | None = None) -> Iterator[Any]:
-    """`ordered_map` over slices of at most `size` rows of each batch (Arrow tables), each batch's
-    results merged back into one, in order. With `key` (a column whose equal values are
-    contiguous, such as a paragraph's doc_id), a slice is `size` runs of the key instead, so a
-    document is never cut in two.
+def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int | Callable[[Any], int],
+              workers: int, merge: Callable[[list[Any]], Any], key: str | None = None) -> Iterator[Any]:
+    """`ordered_map` over slices of at most `size` rows of each batch (Arrow tables; `size` may be
+    a function of the batch), each batch's results merged back into one, in order. With `key` (a
+    column whose equal values are contiguous, such as a paragraph's doc_id), a slice is `size`
+    runs of the key instead, so a document is never cut in two.
 
     Slices balance the workers when a batch is much more work than `size` rows (a few hundred
     pages take minutes to extract: four batches cannot keep two workers busy to the end), while
@@ -156,7 +156,7 @@ def split_map(task: Callable[[Any], Any], batches: Iterable[Any], size: int, wor
 
     def slices() -> Iterator[Any]:
         for batch in batches:
-            starts = slice_starts(batch, size, key)
+            starts = slice_starts(batch, size(batch) if callable(size) else size, key)
             for k, (start, end) in enumerate(itertools.pairwise([*starts, batch.num_rows])):
                 last.append(k == len(starts) - 1)
                 if len(starts) == 1:

@@ -162,14 +162,21 @@ def run_extract(out: Path, params: Params, workers: int = 1,
 
 def _sliced(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Params, workers: int,
             map_fn: Mapper, merge: Callable[[list[Any]], Any], key: str | None = None) -> Iterator[Any]:
-    """A stage's map over its batches: on the local pool in slices of `extract.batch_size`
-    documents (`key`: the column that keeps a document's rows together), each batch merged back,
-    so the files stay as they were cut (a corpus of 300 pages is one batch of 256 and one of 44:
-    two workers could not share that). Ray schedules whole batches over its actors: slicing them
-    would multiply its shard files."""
-    if map_fn is pool.ordered_map:
-        return pool.split_map(task, batches, params.extract.batch_size, workers, merge, key=key)
-    return map_fn(task, batches, workers)
+    """A stage's map over its batches: on the local pool in slices (`key`: the column that keeps
+    a document's rows together), each batch merged back, so the files stay as they were cut (a
+    corpus of 300 pages is one batch of 256 and one of 44: two workers could not share that).
+    Extract's slices are `extract.batch_size` pages (pages are slow, and uneven); strip's (`key`)
+    are two per worker: a call of strip has fixed costs (its RE2 gates are compiled per call,
+    about 23 ms), and 32-document slices of the 804 pages cost more than two workers saved.
+    Ray schedules whole batches over its actors: slicing them would multiply its shard files."""
+    if map_fn is not pool.ordered_map:
+        return map_fn(task, batches, workers)
+    if key is None:
+        return pool.split_map(task, batches, params.extract.batch_size, workers, merge)
+
+    def two_per_worker(batch: pa.Table) -> int:
+        return max(1, -(-pc.count_distinct(batch.column(key)).as_py() // (2 * workers)))
+    return pool.split_map(task, batches, two_per_worker, workers, merge, key=key)
 
 
 def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int,
@@ -209,6 +216,9 @@ def run_strip(out: Path, params: Params, workers: int = 1,
               map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = stage_dir(out, "extract")
     _need(src / "paragraphs.parquet", "extract")
+    small = pio.num_rows(src / "paragraphs.parquet") < params.strip.parallel_min_paragraphs
+    if map_fn is pool.ordered_map and small:
+        workers = 1  # a pool would cost more than it saves (see StripParams.parallel_min_paragraphs)
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet",
                           columns=["doc_id", "hostname", "source_path", "source_format", "title"])

@@ -31,6 +31,7 @@ def test_params_are_frozen() -> None:
     ({"ingest": {"max_decompressed_bytes": 0}}, "max_decompressed_bytes"),
     ({"ingest": {"batch_bytes": 0}}, "ingest.batch_bytes"),
     ({"strip": {"batch_rows": 0}}, "strip.batch_rows"),
+    ({"strip": {"parallel_min_paragraphs": -1}}, "strip.parallel_min_paragraphs"),
     ({"extract": {"favor_precision": True, "favor_recall": True}}, "mutually exclusive"),
     ({"extract": {"date_max": "tomorrow"}}, "date_max"),
     ({"export": {"compression": "lz5"}}, "export.compression"),

@@ -18,7 +18,7 @@ import pytest
 from conftest import RAW, ROOT
 
 from pipeline import pool, runner, schema, tasks
-from pipeline.params import ExtractParams, IngestParams, Params
+from pipeline.params import ExtractParams, IngestParams, Params, StripParams
 from pipeline.stages.extract import Extracted, extract_html
 
 DATA = ROOT / "tests" / "data"
@@ -63,7 +63,8 @@ def test_two_workers_write_the_same_bytes_as_one(tmp_path: Path) -> None:
     _corpus(raw)
     # Small batches, so that a corpus of ~300 documents makes a few dozen batches to share out;
     # extract's slices smaller still, so the workers read parts of ingest's row groups.
-    params = Params(ingest=IngestParams(batch_size=16), extract=ExtractParams(batch_size=5))
+    params = Params(ingest=IngestParams(batch_size=16), extract=ExtractParams(batch_size=5),
+                    strip=StripParams(parallel_min_paragraphs=0))  # strip's pool too, small as it is
     outs = {}
     for workers in (1, 2):
         outs[workers] = tmp_path / f"out{workers}"
