@@ -24,7 +24,7 @@ from pipeline.dedup import plan
 from pipeline.export_errors import AccountingError, UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
-from pipeline.result import StageResult
+from pipeline.result import StageResult, merge_counters, merge_results
 from pipeline.rules import load_rules, rules_digest, templates
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import dedup, export, ingest, strip
@@ -63,7 +63,7 @@ def _stream_stage(out: Path, stage: str, results: Iterator[StageResult],
             for name in outputs:
                 writers.write(name, res.tables[name])
             parts.append(res.counters)
-    return _merge_counters(parts)
+    return merge_counters(parts)
 
 
 def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
@@ -102,30 +102,6 @@ def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
     _summary("ingest", counters.get("documents", 0), counters.get("inputs", 0),
              "inputs (files and container records)")
     return counters
-
-
-def _merge_counters(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum per-batch counters, nested dicts key by key."""
-    total: dict[str, Any] = {}
-    for part in parts:
-        for k, v in part.items():
-            if isinstance(v, dict):
-                sub = total.setdefault(k, {})
-                for kk, vv in v.items():
-                    sub[kk] = sub.get(kk, 0) + vv
-            else:
-                total[k] = total.get(k, 0) + v
-    return {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in total.items()}
-
-
-def merge_results(parts: list[StageResult]) -> StageResult:
-    """One batch's result from the results of its slices, as if it had been run whole."""
-    if len(parts) == 1:
-        return parts[0]
-    tables = {name: pa.concat_tables([p.tables[name] for p in parts]).combine_chunks()
-              for name in parts[0].tables}
-    return StageResult(tables, pa.concat_tables([p.removed for p in parts]).combine_chunks(),
-                       _merge_counters([p.counters for p in parts]))
 
 
 def run_extract(out: Path, params: Params, workers: int = 1,
