@@ -22,6 +22,8 @@ from re import _parser
 from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
 from typing import Any
 
+from pipeline.rules.parsed import parse as parse_pattern
+
 _REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT}
 # Flags under which the needs read off a pattern hold for what it finds; under any other
 # (ASCII, VERBOSE...) the rule is always tried.
@@ -123,7 +125,7 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
     cased: set[str] = set()
     digit = anywhere = False
     windows: list[int | None] = []
-    parsed = _parser.parse(pattern.pattern, pattern.flags)
+    parsed = parse_pattern(pattern.pattern, pattern.flags)
     for items in _top_branches(list(parsed)):
         starts = _starts(items[1:]) if items and items[0] == (C.AT, C.AT_BEGINNING) else None
         lits = _sequence(items)

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from pipeline.rules.parsed import parse as parse_pattern
+
 # The byte standing for each kind of non-ASCII character in the view.
 SPACE, DIGIT, WORD, CASED, MULTI, OTHER = 1, 2, 3, 4, 5, 6
 KINDS = frozenset({SPACE, DIGIT, WORD, CASED, MULTI, OTHER})
@@ -130,7 +132,7 @@ def superset(pattern: re.Pattern[str]) -> str | None:
     something in, or None."""
     if pattern.flags & ~_PLAIN_FLAGS:
         return None
-    parsed = _parser.parse(pattern.pattern, pattern.flags)
+    parsed = parse_pattern(pattern.pattern, pattern.flags)
     try:
         return _sequence(list(parsed), pattern.flags, final=True)
     except _Untranslatable:
@@ -141,7 +143,7 @@ def scans(pattern: re.Pattern[str]) -> bool:
     """Whether some match of the pattern may start with a run of more than `_CAP` characters
     that crosses words (`^.{0,200}contributed`, not `^\\s*` nor `^\\w+`): RE2 then reads
     most of every text, anchored or not (for `batchgate`'s grouping; a matter of speed only)."""
-    return _leads_with_run(list(_parser.parse(pattern.pattern, pattern.flags)), pattern.flags)
+    return _leads_with_run(list(parse_pattern(pattern.pattern, pattern.flags)), pattern.flags)
 
 
 def _crosses_words(body: list[Any], flags: int) -> bool:

@@ -16,8 +16,9 @@ import re
 import string
 from collections.abc import Iterator
 from re import _constants as C  # the parser's opcodes (private, but stable across 3.11-3.13)
-from re import _parser
 from typing import Any
+
+from pipeline.rules.parsed import parse as parse_pattern
 
 _REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT}  # possessive repeats never backtrack into themselves
 _UNBOUNDED = C.MAXREPEAT
@@ -108,7 +109,7 @@ def _first_chars(sub: Any, flags: int) -> set[str]:
 
 def static_problems(pattern: str, flags: int = 0) -> list[str]:
     """Shapes in `pattern` that backtrack exponentially; empty when none is found."""
-    tree = _parser.parse(pattern, flags)
+    tree = parse_pattern(pattern, flags)
     problems: list[str] = []
     for op, av in _nodes(tree):
         if op not in _REPEATS or av[1] != _UNBOUNDED:
