@@ -96,13 +96,9 @@ def known_charset(label: str) -> str | None:
     return None if _norm(name).startswith(("utf_16", "utf_32", "utf_7")) else name
 
 
-def detect_charset(data: bytes) -> str | None:
-    """UTF-8 if it decodes; else the detector's guess, with Western guesses folded to cp1252."""
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
+def guess_charset(data: bytes) -> str | None:
+    """For bytes that do not decode as UTF-8 (callers try that first): the detector's guess, with
+    Western guesses folded to cp1252."""
     from charset_normalizer import from_bytes  # heavy import, only for non-UTF-8 input
 
     best = from_bytes(data).best()

@@ -27,8 +27,8 @@ class IngestParams:
     batch_size: int = 256
     # A batch also ends once its inputs hold this many bytes, so a batch of large pages stays a
     # few tens of MB (256 pages of 50 MB would be 12 GB), and memory freed by one batch is reused
-    # by the next: on the 804 development pages (180 kB each) fresh memory cost ingest 0.4 to
-    # 0.8 s of system time per run in batches of 256, 0.1 to 0.2 s in batches of 64.
+    # by the next: on the 804 development pages (180 kB each) a cold ingest spent 0.36 to 0.97 s
+    # in the kernel (fresh memory) in batches of 256, 0.11 to 0.19 s in batches of 16 MB or 64.
     batch_bytes: int = 16_000_000
     max_file_bytes: int = 50_000_000
     # Cap on gzip output: a small .gz can expand to gigabytes (a "gzip bomb").
@@ -104,9 +104,9 @@ class StripParams:
     # which row groups of 256 text documents (5,000 paragraphs) paid 16 times for 80,000.
     batch_rows: int = 65_536
     # Fewer paragraphs than this are stripped in one process whatever --workers says: each of
-    # strip's two passes starts a pool whose workers unpickle the rules and build their matchers
-    # (about 0.25 s). The 804 development pages (57,298 paragraphs): 0.52 s in one process,
-    # 0.80 s with two workers. Ray is not affected.
+    # strip's two passes starts a pool whose workers unpickle the rules and build their matchers,
+    # and the batch is shipped to them. The 804 development pages (57,298 paragraphs): 0.52 s in
+    # one process, 0.79-0.82 s with two workers. Ray is not affected.
     parallel_min_paragraphs: int = 100_000
 
     def __post_init__(self) -> None:

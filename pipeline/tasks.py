@@ -41,7 +41,6 @@ class ExtractTask:
     # A module-level function (pool workers receive it by reference).
     html_extractor: Callable[[str, ExtractParams], extract.Extracted | None] = extract.extract_html
     _limited: timelimit.TimeLimited | None = field(default=None, repr=False)
-
     _reader: pio.PartReader | None = field(default=None, repr=False)
 
     def __call__(self, documents: pa.Table | pio.RowGroupPart,

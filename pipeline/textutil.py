@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 
-_LINE = re.compile(r"[^\r\n\u2028\u2029]+")
+_LINE_END = re.compile(r"[\r\n\u2028\u2029]")
 _WORD = re.compile(r"\w+")
 _NON_WORD = re.compile(r"[\W_]+")
 # A headline does not end like a sentence or a clause.
@@ -14,16 +13,31 @@ _SENTENCE_END = (".", ",", ";", ":", "…")
 _CLOSING_QUOTES = "\"'”’»)]"
 
 
-def split_paragraphs(text: str) -> Iterator[tuple[int, int, str]]:
-    """Yield (start, end, paragraph) for each non-blank line; text[start:end] == paragraph."""
-    for m in _LINE.finditer(text):
-        line = m.group()
+# A document's paragraphs: texts, starts, ends, with text[start:end] == paragraph.
+Split = tuple[list[str], list[int], list[int]]
+
+
+def split_paragraphs(text: str) -> Split:
+    """Each non-blank line (ended by \n, \r, U+2028 or U+2029), stripped, with its offsets: three
+    lists in one pass, as extract's hot loop wants them."""
+    texts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    # Most text has only "\n" line ends: str.split finds them much faster than the expression.
+    # Splitting on one-character separators yields every line, blank ones included, so a line's
+    # offset is the sum of the lengths before it.
+    plain = "\r" not in text and "\u2028" not in text and "\u2029" not in text
+    for line in text.split("\n") if plain else _LINE_END.split(text):
         stripped = line.strip()
-        if not stripped:
-            continue
-        # Most lines have no leading space: then they start where the match does.
-        start = m.start() if stripped[0] == line[0] else m.start() + len(line) - len(line.lstrip())
-        yield start, start + len(stripped), stripped
+        if stripped:
+            # The first non-blank character of the line starts the stripped text.
+            start = pos + line.index(stripped[0])
+            texts.append(stripped)
+            starts.append(start)
+            ends.append(start + len(stripped))
+        pos += len(line) + 1
+    return texts, starts, ends
 
 
 def words(text: str) -> list[str]:

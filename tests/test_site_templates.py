@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import runner
 from pipeline.params import Params, StripParams
 from pipeline.rules import load_rules
-from pipeline.rules.templates import TemplateIndex, count_templates, site_of
+from pipeline.rules.templates import TemplateIndex, key_array, key_counts, site_of
 from pipeline.stages import strip
 
 BODY = "The council met on {day} to discuss the {topic}, and the debate ran late into the evening."
@@ -53,11 +54,15 @@ def test_two_documents_are_not_enough_and_the_pass_can_be_off(tmp_path: Path) ->
     assert set(paras[paras.text == footer].rule_id.dropna()) == {"exact_duplicate_v1"}
 
 
-def test_count_templates_counts_documents_not_occurrences() -> None:
+def _counts(rows: list[tuple[str, str]], sites: dict[str, str], max_words: int) -> list[int]:
+    doc_ids, texts = pa.array([d for d, _ in rows]), pa.array([t for _, t in rows])
+    return key_counts(doc_ids, *key_array(texts, max_words), sites).column("n").to_pylist()
+
+
+def test_template_counts_count_documents_not_occurrences() -> None:
     sites = {"a": "x.com", "b": "x.com"}
-    counts = count_templates([("a", "Share this"), ("a", "Share this"), ("b", "share THIS!")], sites, 40)
-    assert list(counts.values()) == [2]
-    assert count_templates([("a", "word " * 50)], sites, 40) == {}
+    assert _counts([("a", "Share this"), ("a", "Share this"), ("b", "share THIS!")], sites, 40) == [2]
+    assert _counts([("a", "word " * 50)], sites, 40) == []
 
 
 def test_site_of() -> None:

@@ -1,10 +1,11 @@
-"""`templates.keys_of` (a batch's keys, ASCII text in numpy) gives exactly `_key` of each text."""
+"""`templates.key_array` (a batch's keys, ASCII text in numpy) gives exactly `_key` of each text."""
 
 from __future__ import annotations
 
 import re
 import sys
 import unicodedata
+from collections import Counter
 
 import pyarrow as pa
 from hypothesis import given, settings
@@ -15,10 +16,8 @@ from pipeline.rules.templates import (
     TemplateIndex,
     _key,
     add_counts,
-    count_keys,
     key_array,
     key_counts,
-    keys_of,
 )
 from pipeline.textutil import normalise
 
@@ -26,6 +25,19 @@ from pipeline.textutil import normalise
 # (typographic quotes, dashes, accents, combining marks, full-width forms, ligatures, "ſ", "İ").
 _ALPHABET = st.sampled_from(list("abcXYZ019 _-.,;'\t\x1c\n") + list("’“”—é\u0301\u0338ﬁＡ１ſİß½"))
 _TEXT = st.text(_ALPHABET, max_size=60)
+
+
+def keys_of(texts: pa.Array | pa.ChunkedArray, max_words: int) -> list[int | None]:
+    """`key_array` as one optional key per text, to compare with `_key`."""
+    keys, valid = key_array(texts, max_words)
+    return [k if v else None for k, v in zip(keys.tolist(), valid.tolist(), strict=True)]
+
+
+def count_keys(doc_ids: list[str], keys: list[int | None], sites: dict[str, str]) -> Counter:
+    """The reference count: per (site, key), the distinct documents holding that key."""
+    pairs = {(doc_id, key) for doc_id, key in zip(doc_ids, keys, strict=True)
+             if key is not None and doc_id in sites}
+    return Counter((sites[doc_id], key) for doc_id, key in pairs)
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,15 +3,14 @@ normalisation, in several documents of one site is template chrome however it is
 
 The idea is CCNet's and onion's line deduplication, scoped to a site: the site is the document's
 host when known, else the folder of its source file. Counting is a pure map over batches
-(`count_templates`) whose results add up, so the corpus pass streams.
+(`key_array`, `key_counts`) whose results add up (`add_counts`), so the corpus pass streams.
 """
 
 from __future__ import annotations
 
 import hashlib
 import posixpath
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -61,36 +60,14 @@ def _hash_bytes(norm: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(norm, digest_size=8).digest(), "big")
 
 
-def count_templates(rows: Iterable[tuple[str, str]], sites: Mapping[str, str],
-                    max_words: int) -> Counter[tuple[str, int]]:
-    """(doc_id, text) rows -> number of distinct documents per (site, normalised paragraph)."""
-    pairs = list(rows)
-    return count_keys([d for d, _ in pairs], [_key(t, max_words) for _, t in pairs], sites)
-
-
-def count_keys(doc_ids: Sequence[str], keys: Sequence[int | None],
-               sites: Mapping[str, str]) -> Counter[tuple[str, int]]:
-    """Per (site, key): the number of distinct documents holding a paragraph with that key."""
-    seen: set[tuple[str, int]] = set()
-    counts: Counter[tuple[str, int]] = Counter()
-    for doc_id, key in zip(doc_ids, keys, strict=True):
-        if key is None or (doc_id, key) in seen:
-            continue
-        site = sites.get(doc_id)
-        if site is None:
-            continue
-        seen.add((doc_id, key))
-        counts[(site, key)] += 1
-    return counts
-
-
 # Per-batch counts of distinct documents per (site, key): what the corpus pass adds up.
 COUNTS = pa.schema([("site", pa.string()), ("key", pa.uint64()), ("n", pa.int64())])
 
 
 def key_counts(doc_ids: pa.Array | pa.ChunkedArray, keys: np.ndarray, valid: np.ndarray,
                sites: Mapping[str, str]) -> pa.Table:
-    """`count_keys` of a batch's `key_array` as a `COUNTS` table, grouped in Arrow."""
+    """Per (site, key) of a batch's `key_array`: the number of distinct documents holding a
+    paragraph with that key, as a `COUNTS` table, grouped in Arrow."""
     if isinstance(doc_ids, pa.ChunkedArray):
         doc_ids = doc_ids.combine_chunks()
     docs = doc_ids.filter(pa.array(valid))
@@ -111,12 +88,6 @@ def add_counts(parts: Sequence[pa.Table]) -> pa.Table:
     grouped = pa.concat_tables(parts).group_by(["site", "key"]).aggregate([("n", "sum")])
     return pa.Table.from_arrays([grouped.column("site"), grouped.column("key"), grouped.column("n_sum")],
                                 schema=COUNTS)
-
-
-def keys_of(texts: pa.Array | pa.ChunkedArray, max_words: int) -> list[int | None]:
-    """`_key` of every text of a column, the same values, for a whole batch at once."""
-    keys, valid = key_array(texts, max_words)
-    return [k if v else None for k, v in zip(keys.tolist(), valid.tolist(), strict=True)]
 
 
 def key_array(texts: pa.Array | pa.ChunkedArray, max_words: int) -> tuple[np.ndarray, np.ndarray]:
@@ -257,7 +228,7 @@ class TemplateIndex:
         return self.documents_sharing_key(site, _key(text, self.max_words))
 
     def documents_sharing_key(self, site: str | None, key: int | None) -> int:
-        """`documents_sharing` for a paragraph's key (`keys_of`)."""
+        """`documents_sharing` for a paragraph's key (`key_array`)."""
         if site is None or key is None:
             return 0
         n = self.counts.get((site, key), 0)

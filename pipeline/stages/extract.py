@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pipeline import schema, textutil, timelimit
 from pipeline.html_blocks import Block, blocks_of
 from pipeline.params import ExtractParams
 from pipeline.result import StageResult
+from pipeline.textutil import Split
 
 STAGE = "extract"
 log = logging.getLogger(__name__)
@@ -62,32 +62,6 @@ def text_title(paragraphs: list[str], params: ExtractParams) -> str | None:
     return None
 
 
-# The separators of textutil.split_paragraphs' lines, one character each: splitting on them yields
-# every line, blank ones included, so a line's offset is the sum of the lengths before it.
-_SEPARATOR = re.compile(r"[\r\n\u2028\u2029]")
-Split = tuple[list[str], list[int], list[int]]  # a document's paragraphs: texts, starts, ends
-
-
-def split_lines(text: str) -> Split:
-    """textutil.split_paragraphs as three lists: one pass, no generator (extract's hot loop)."""
-    texts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    pos = 0
-    # Most text has only "\n" line ends: str.split finds them much faster than the expression.
-    plain = "\r" not in text and "\u2028" not in text and "\u2029" not in text
-    for line in text.split("\n") if plain else _SEPARATOR.split(text):
-        stripped = line.strip()
-        if stripped:
-            # The first non-blank character of the line starts the stripped text.
-            start = pos + line.index(stripped[0])
-            texts.append(stripped)
-            starts.append(start)
-            ends.append(start + len(stripped))
-        pos += len(line) + 1
-    return texts, starts, ends
-
-
 @dataclass
 class Paragraphs:
     """A batch's paragraph rows as columns: a dict per paragraph cost more than the split itself."""
@@ -131,8 +105,8 @@ def _extract_one(doc: dict[str, Any], params: ExtractParams,
     if doc["source_format"] == "html":
         found = html_extractor(doc["content"], params)
         ex = found if found is not None else Extracted("")
-        return ex, split_lines(ex.text)
-    split = split_lines(doc["content"])
+        return ex, textutil.split_paragraphs(ex.text)
+    split = textutil.split_paragraphs(doc["content"])
     return Extracted(doc["content"], text_title(split[0], params)), split
 
 

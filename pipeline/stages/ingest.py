@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections import Counter
@@ -92,17 +93,17 @@ def decode_bytes(data: bytes, fmt: str, gz_name: bool, params: IngestParams,
         candidates.append(decode.known_charset(http_charset))
     if fmt == "html":
         candidates.append(decode.declared_charset(data))
+    candidates.append("utf-8")  # then UTF-8 (most input), before guessing
+    tried: set[str] = set()
     for enc in candidates:
-        if enc:
-            try:
-                return _checked(data.decode(enc), enc, compression, params, data)
-            except UnicodeDecodeError:
-                continue  # a wrong declaration is common; fall through to detection
-    try:  # detection's first answer, without decoding the bytes twice (most input is UTF-8)
-        return _checked(data.decode("utf-8"), "utf-8", compression, params, data)
-    except UnicodeDecodeError:
-        pass
-    enc = decode.detect_charset(data)
+        if not enc or codecs.lookup(enc).name in tried:
+            continue  # a declaration of UTF-8 is not tried twice
+        tried.add(codecs.lookup(enc).name)
+        try:
+            return _checked(data.decode(enc), enc, compression, params, data)
+        except UnicodeDecodeError:
+            continue  # a wrong declaration is common; fall through to detection
+    enc = decode.guess_charset(data)
     if enc is None:
         raise decode.DecodeError("undecodable", "no character encoding decodes this file")
     return _checked(data.decode(enc, errors="strict"), enc, compression, params, data)
