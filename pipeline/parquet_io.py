@@ -6,7 +6,9 @@ import glob
 import json
 import os
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,13 +94,22 @@ def write_table(table: pa.Table, path: Path, compression: str = "zstd",
 class StreamWriters:
     """Several Parquet files written batch by batch, all renamed into place only on success.
 
-    Memory stays at one batch whatever the corpus size; an exception leaves no file behind.
+    Memory stays at a couple of batches whatever the corpus size; an exception leaves no file
+    behind. Encoding and compressing a batch, most of what a write costs, runs on one background
+    thread while the caller computes the next batch (pyarrow releases the GIL as it writes). The
+    thread takes the writes in the order they were made, so the bytes are the same as writing in
+    the caller's thread; the caller waits once a batch's worth of writes is queued behind the one
+    in progress, and a failed write raises in the caller at its next write or at the end.
     """
 
-    def __init__(self, directory: Path, schemas: dict[str, pa.Schema], compression: str = "zstd"):
+    def __init__(self, directory: Path, schemas: dict[str, pa.Schema], compression: str = "zstd",
+                 background: bool = True):
         self._dir, self._schemas, self._compression = directory, schemas, compression
         self._stack = ExitStack()
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._background = background
+        self._thread: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
 
     def __enter__(self) -> StreamWriters:
         opts = {k: v for k, v in _WRITE_OPTS.items() if k != "row_group_size"}
@@ -108,16 +119,42 @@ class StreamWriters:
                 self._writers[name] = stack.enter_context(
                     pq.ParquetWriter(tmp, sch, compression=_compression(self._compression),
                                      use_dictionary=_dictionary_columns(sch), **opts))
+            if self._background:
+                self._thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="parquet"))
             self._stack = stack.pop_all()
         return self
 
     def write(self, name: str, table: pa.Table) -> None:
-        if table.num_rows:
-            self._writers[name].write_table(table.cast(self._schemas[name]))
+        if not table.num_rows:
+            return
+        table = table.cast(self._schemas[name])
+        if self._thread is None:
+            self._writers[name].write_table(table)
+            return
+        self._pending.append(self._thread.submit(self._writers[name].write_table, table))
+        # A batch writes one table per file: with more than that queued, wait for the oldest.
+        while len(self._pending) > len(self._writers):
+            self._pending.popleft().result()
 
-    def __exit__(self, *exc: object) -> None:
-        # Writers close before their atomic_path renames (ExitStack unwinds in reverse order).
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._drain(failing=exc[0] is not None)
+        except BaseException as err:  # a failed write fails the block: no file is renamed into place
+            self._stack.__exit__(type(err), err, err.__traceback__)
+            raise
+        # Writers close before their atomic_path renames (ExitStack unwinds in reverse order);
+        # the thread, entered last, is shut down first.
         self._stack.__exit__(*exc)
+
+    def _drain(self, failing: bool) -> None:
+        """Wait for the queued writes; when the block already failed, only for the one running."""
+        while self._pending:
+            future = self._pending.popleft()
+            if failing:
+                future.cancel()
+                wait([future])
+            else:
+                future.result()
 
 
 def iter_row_groups(path: Path, columns: list[str] | None = None, min_rows: int = 1) -> Iterator[pa.Table]:

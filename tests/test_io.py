@@ -31,6 +31,37 @@ def test_stream_writers_write_every_batch(tmp_path: Path) -> None:
     assert [t.num_rows for t in pio.iter_row_groups(tmp_path / "a.parquet")] == [2, 1]
 
 
+def test_background_writes_give_the_same_bytes(tmp_path: Path) -> None:
+    batches = [pa.table({"x": list(range(k, k + 1000))}) for k in range(0, 20_000, 1000)]
+    for background in (False, True):
+        with pio.StreamWriters(tmp_path / str(background), {"a": SCHEMA, "b": SCHEMA},
+                               background=background) as w:
+            for batch in batches:
+                w.write("a", batch)
+                w.write("b", batch.slice(0, 10))
+    for name in ("a.parquet", "b.parquet"):
+        assert (tmp_path / "True" / name).read_bytes() == (tmp_path / "False" / name).read_bytes()
+    assert pio.num_rows(tmp_path / "True" / "a.parquet") == 20_000
+
+
+def test_a_failed_background_write_fails_the_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    real, calls = pq.ParquetWriter.write_table, []
+
+    def flaky(self: pq.ParquetWriter, table: pa.Table, *args: object, **kwargs: object) -> None:
+        calls.append(table.num_rows)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", flaky)
+    with pytest.raises(OSError, match="disk full"), pio.StreamWriters(tmp_path, {"a": SCHEMA}) as w:
+        for k in range(5):  # the error surfaces at a later write or at the end, never lost
+            w.write("a", pa.table({"x": [k]}))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_write_table_replaces_atomically(tmp_path: Path) -> None:
     target = tmp_path / "t.parquet"
     pio.write_table(pa.table({"x": [1]}), target)
