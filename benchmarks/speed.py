@@ -7,7 +7,8 @@ imports included), so nothing warm is shared between what is compared:
 - HTML path: `pipeline run --workers 1` on the development pages (`--limit` takes the first N
   by name) against a loop of `trafilatura.extract` over the same files with the options the
   pipeline uses (metadata, extensive date search, links, tables; `same options`), and with
-  trafilatura's defaults for reference; then `pipeline run --workers 2`. The three run side by
+  trafilatura's defaults for reference; then `pipeline run --workers 2`, and the same loop in two
+  processes sharing the pages (how far extraction alone scales here). The three run side by
   side in each round, so each round's ratios share one load; medians over `--runs` rounds.
 - Text path: seed-shaped documents (a title and 19 paragraphs taken from the development sets'
   gold texts, with planted copies) through `pipeline run --workers 1`; documents/s and
@@ -80,12 +81,14 @@ def child_run(raw: Path, out: Path, workers: int) -> None:
                       "paragraphs": results["extract"]["paragraphs"]}))
 
 
-def child_trafilatura(folder: Path, options: str) -> None:
-    """In a child: trafilatura.extract over every page of `folder`, in name order."""
+def child_trafilatura(folder: Path, options: str, part: int = 0, parts: int = 1) -> None:
+    """In a child: trafilatura.extract over every page of `folder` in name order (every `parts`-th
+    from `part`, as one of `parts` processes sharing them)."""
     import trafilatura
 
     kwargs = SAME_OPTIONS if options == "same" else DEFAULTS
-    n = sum(trafilatura.extract(p.read_bytes(), **kwargs) is not None for p in sorted(folder.glob("*.html")))
+    pages = sorted(folder.glob("*.html"))[part::parts]
+    n = sum(trafilatura.extract(p.read_bytes(), **kwargs) is not None for p in pages)
     print(json.dumps({"pages_with_text": n}))
 
 
@@ -100,9 +103,21 @@ def _run_trafilatura(folder: Path, options: str) -> float:
                   cwd=ROOT)[0]
 
 
+def _run_trafilatura_pair(folder: Path) -> float:
+    """Wall seconds of two trafilatura children (same options) sharing the pages, started together:
+    how far extraction alone scales to two processes here, the ceiling for `--workers 2`."""
+    cmd = [sys.executable, "-m", "benchmarks.speed", "--child-trafilatura", str(folder), "same"]
+    start = time.perf_counter()
+    procs = [subprocess.Popen([*cmd, str(k), "2"], cwd=ROOT, stdout=subprocess.DEVNULL) for k in range(2)]
+    if any(p.wait() != 0 for p in procs):
+        raise RuntimeError("a trafilatura child failed")
+    return time.perf_counter() - start
+
+
 def html_round(html: Path, work: Path, with_defaults: bool) -> dict[str, object]:
     load = _load()[0]
-    rnd: dict[str, object] = {"trafilatura_same": _run_trafilatura(html, "same")}
+    rnd: dict[str, object] = {"trafilatura_same": _run_trafilatura(html, "same"),
+                              "trafilatura_same_2p": _run_trafilatura_pair(html)}
     if with_defaults:
         rnd["trafilatura_defaults"] = _run_trafilatura(html, "defaults")
     rnd["w1"] = _run_pipeline(html, work / "out_html_w1", 1)
@@ -182,19 +197,24 @@ def html_report(rounds: list[dict], n_pages: int) -> list[str]:
     lines = [f"## HTML path: {n_pages} development pages\n",
              "| round | trafilatura, same options s | trafilatura, defaults s | pipeline 1 worker s | "
              "pipeline 2 workers s | 1 worker / trafilatura same | 1 worker / defaults | "
-             "2 workers speed-up | load before, after |", "|---" * 9 + "|"]
+             "2 workers speed-up | trafilatura alone, 2 processes s | its speed-up | load before, after |",
+             "|---" * 11 + "|"]
     for i, r in enumerate(rounds, 1):
         same, dflt = r["trafilatura_same"], r.get("trafilatura_defaults")
         w1, w2 = r["w1"]["wall"], r["w2"]["wall"]
         dflt_s, dflt_ratio = (f"{dflt:.1f}", f"{w1 / dflt:.2f}") if dflt else ("-", "-")
         lines.append(f"| {i} | {same:.1f} | {dflt_s} | {w1:.1f} | {w2:.1f} | {w1 / same:.2f} | "
-                     f"{dflt_ratio} | {w1 / w2:.2f}x | {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
+                     f"{dflt_ratio} | {w1 / w2:.2f}x | {r['trafilatura_same_2p']:.1f} | "
+                     f"{same / r['trafilatura_same_2p']:.2f}x | {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
     ratio = _med([r["w1"]["wall"] / r["trafilatura_same"] for r in rounds])
     speedup = _med([r["w1"]["wall"] / r["w2"]["wall"] for r in rounds])
+    traf2 = _med([r["trafilatura_same"] / r["trafilatura_same_2p"] for r in rounds])
     lines += ["", f"- median ratio, pipeline (1 worker) / trafilatura.extract with the same options: "
               f"**{ratio:.3f}** (target at most 1.10: {'met' if ratio <= 1.10 else 'NOT met'})",
               f"- median speed-up of 2 workers over 1: **{speedup:.3f}x** "
               f"(target at least 1.8: {'met' if speedup >= 1.8 else 'NOT met'})",
+              f"- median speed-up of trafilatura alone, 2 processes over 1 in the same rounds (the "
+              f"ceiling for 2 workers on this machine): {traf2:.3f}x",
               "", "Time per stage, pipeline with 1 worker (seconds inside the run; the child's wall "
               "clock above also has interpreter start-up and imports):", ""]
     return lines + _stage_rows([r["w1"] for r in rounds], rounds[0]["w1"]["documents"],
@@ -241,7 +261,8 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--work", type=Path, default=Path("/tmp/pipeline_speed"))
     ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(ROOT)}")
     ap.add_argument("--child-run", nargs=3, metavar=("RAW", "OUT", "WORKERS"), help=argparse.SUPPRESS)
-    ap.add_argument("--child-trafilatura", nargs=2, metavar=("FOLDER", "OPTIONS"), help=argparse.SUPPRESS)
+    ap.add_argument("--child-trafilatura", nargs="+", metavar="FOLDER OPTIONS [PART PARTS]",
+                    help=argparse.SUPPRESS)
     return ap.parse_args()
 
 
@@ -250,7 +271,8 @@ def main() -> None:
     if args.child_run:
         return child_run(Path(args.child_run[0]), Path(args.child_run[1]), int(args.child_run[2]))
     if args.child_trafilatura:
-        return child_trafilatura(Path(args.child_trafilatura[0]), args.child_trafilatura[1])
+        folder, options, *share = args.child_trafilatura
+        return child_trafilatura(Path(folder), options, *(int(x) for x in share))
     start = time.perf_counter()
     shutil.rmtree(args.work, ignore_errors=True)
     n_pages = write_pages(args.bench, args.work / "html", args.limit)
