@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import schema, textutil, timelimit
 from pipeline.html_blocks import Block, blocks_of
 from pipeline.params import ExtractParams
 from pipeline.result import StageResult
+from pipeline.stages import text_split
 from pipeline.textutil import Split
 
 STAGE = "extract"
@@ -102,6 +105,7 @@ class Paragraphs:
 
 def _extract_one(doc: dict[str, Any], params: ExtractParams,
                  html_extractor: Callable[[str, ExtractParams], Extracted | None]) -> tuple[Extracted, Split]:
+    """One document on the per-document path: an HTML page, or a text document with no content."""
     if doc["source_format"] == "html":
         found = html_extractor(doc["content"], params)
         ex = found if found is not None else Extracted("")
@@ -110,24 +114,50 @@ def _extract_one(doc: dict[str, Any], params: ExtractParams,
     return Extracted(doc["content"], text_title(split[0], params)), split
 
 
-def _documents_table(documents: pa.Table, kept: list[int], found: list[Extracted],
-                     text_is_content: bool) -> pa.Table:
-    """Rows `kept` of `documents` with what extraction `found` for each: the input's columns are
-    taken whole (no dict per document); `text_is_content`: every extracted text is its document's
-    content (plain text), so that column is taken too instead of being converted back."""
+@dataclass
+class _Found:
+    """What extraction found in a batch, by row of the input."""
+
+    pages: dict[int, Extracted] = field(default_factory=dict)  # kept, on the per-document path
+    titles: dict[int, str | None] = field(default_factory=dict)  # kept plain text: the text is the content
+    rejects: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    paras: Paragraphs = field(default_factory=Paragraphs)  # the per-document path's paragraphs
+    para_rows: list[int] = field(default_factory=list)  # and the row of each
+
+    def kept(self) -> list[int]:
+        return sorted(self.pages.keys() | self.titles.keys())
+
+    def reject_rows(self) -> list[dict[str, Any]]:
+        return [r for _, r in sorted(self.rejects, key=lambda r: r[0])]
+
+
+def _documents_table(documents: pa.Table, found: _Found) -> pa.Table:
+    """Rows of `documents` kept, with what extraction found for each: the input's columns are taken
+    whole (no dict per document), and so is the content as the text of plain-text documents."""
+    kept = found.kept()
     idx = pa.array(kept, pa.int64())
+    pages = [found.pages.get(i) for i in kept]
     # A crawl record's URL names its host even when the page itself does not (site templates).
-    urls = [u or ex.url for u, ex in zip(documents.column("url").take(idx).to_pylist(), found, strict=True)]
+    urls = [u or (ex.url if ex else None)
+            for u, ex in zip(documents.column("url").take(idx).to_pylist(), pages, strict=True)]
     made: dict[str, Any] = {
-        "url": urls, "title": [ex.title for ex in found], "date": [ex.date for ex in found],
-        "site": [ex.site for ex in found],
-        "hostname": [ex.hostname or _host(u) for u, ex in zip(urls, found, strict=True)],
-        "extracted_text": (documents.column("content").take(idx) if text_is_content
-                           else [ex.text for ex in found])}
+        "url": urls,
+        "title": [ex.title if ex else found.titles[i] for i, ex in zip(kept, pages, strict=True)],
+        "date": [ex.date if ex else None for ex in pages], "site": [ex.site if ex else None for ex in pages],
+        "hostname": [(ex.hostname if ex else None) or _host(u) for u, ex in zip(urls, pages, strict=True)],
+        "extracted_text": _extracted_text(documents.column("content").take(idx), pages)}
     columns = [documents.column(f.name).take(idx) if f.name not in made
-               else made[f.name] if isinstance(made[f.name], pa.ChunkedArray)
+               else made[f.name] if isinstance(made[f.name], pa.ChunkedArray | pa.Array)
                else pa.array(made[f.name], f.type) for f in schema.DOCUMENTS]
     return pa.Table.from_arrays(columns, schema=schema.DOCUMENTS).combine_chunks()
+
+
+def _extracted_text(content: pa.ChunkedArray, pages: list[Extracted | None]) -> pa.Array | pa.ChunkedArray:
+    """The content of plain-text documents (`None` in `pages`), the extracted text of pages."""
+    if not any(pages):
+        return content
+    texts = pa.array([ex.text if ex else None for ex in pages], pa.string())
+    return pc.if_else(pa.array([ex is None for ex in pages]), content.combine_chunks(), texts)
 
 
 def _host(url: str | None) -> str | None:
@@ -179,32 +209,92 @@ def run(documents: pa.Table, params: ExtractParams,
 def _run(documents: pa.Table, params: ExtractParams,
          html_extractor: Callable[[str, ExtractParams], Extracted | None],
          progress: Callable[[int], None] | None) -> StageResult:
-    kept: list[int] = []
-    found: list[Extracted] = []
-    text_is_content = True
-    rejects: list[dict[str, Any]] = []
-    paras = Paragraphs()
-    for i, doc in enumerate(documents.to_pylist()):
+    found = _Found()
+    plain = _plain_rows(documents)
+    split = _split_plain(documents, plain, params, found)
+    if progress is not None and len(plain):
+        progress(len(plain))
+    others = np.setdiff1d(np.arange(documents.num_rows), plain)
+    _extract_each(documents, others, params, html_extractor, progress, found)
+    rejects = found.reject_rows()
+    rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
+    paragraphs = _paragraphs_table(documents, plain, split, found)
+    by_reason = dict(sorted(Counter(r["reason_code"] for r in rejects).items()))
+    counters = {"documents_in": documents.num_rows, "documents": len(found.pages) + len(found.titles),
+                "paragraphs": paragraphs.num_rows, "rejects": len(rejects), "rejects_by_reason": by_reason}
+    return StageResult({"documents": _documents_table(documents, found), "paragraphs": paragraphs,
+                        "rejects": rejects_t}, rejects_t, counters)
+
+
+def _plain_rows(documents: pa.Table) -> np.ndarray:
+    """The rows split in columns: text documents (not "html") that have content. The others (HTML
+    pages, a null content, which fails as it always did) go one by one."""
+    is_html = pc.fill_null(pc.equal(documents.column("source_format"), "html"), False)
+    plain = pc.and_(pc.invert(is_html), pc.is_valid(documents.column("content")))
+    return np.flatnonzero(plain.to_numpy())
+
+
+def _split_plain(documents: pa.Table, plain: np.ndarray, params: ExtractParams,
+                 found: _Found) -> text_split.SplitColumn | None:
+    """The paragraphs of the plain-text rows, their titles (in `found`), and the blank ones rejected."""
+    if not len(plain):
+        return None
+    content = documents.column("content")
+    if len(plain) < documents.num_rows:
+        content = content.take(pa.array(plain))
+    split = text_split.split_column(content.combine_chunks())
+    heads: dict[int, list[str]] = {}
+    for doc, text in zip(*split.first(params.title_search_lines), strict=True):
+        heads.setdefault(int(plain[doc]), []).append(text)
+    found.titles.update({row: text_title(lines, params) for row, lines in heads.items()})
+    blank = plain[split.counts == 0]
+    for row, doc in zip(blank.tolist(), documents.take(pa.array(blank, pa.int64())).to_pylist(), strict=True):
+        found.rejects.append((row, _no_text(doc)))
+    return split
+
+
+def _no_text(doc: dict[str, Any]) -> dict[str, Any]:
+    what = "no main text found in the page" if doc["source_format"] == "html" else "no text"
+    return schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE, doc["doc_id"],
+                             doc["source_sha256"], doc.get("source_record"))
+
+
+def _extract_each(documents: pa.Table, rows: np.ndarray, params: ExtractParams,
+                  html_extractor: Callable[[str, ExtractParams], Extracted | None],
+                  progress: Callable[[int], None] | None, found: _Found) -> None:
+    """The per-document path: each of `rows` extracted alone, in order."""
+    for row, doc in zip(rows.tolist(), documents.take(pa.array(rows, pa.int64())).to_pylist(), strict=True):
         if progress is not None:
             progress(1)
         try:
             ex, split = _extract_one(doc, params, html_extractor)
         except Exception as exc:  # one bad page must not stop the run
-            rejects.append(_failure(doc, exc, params))
+            found.rejects.append((row, _failure(doc, exc, params)))
             continue
         if not split[0]:
-            what = "no main text found in the page" if doc["source_format"] == "html" else "no text"
-            rejects.append(schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE,
-                                             doc["doc_id"], doc["source_sha256"], doc.get("source_record")))
+            found.rejects.append((row, _no_text(doc)))
         else:
-            kept.append(i)
-            found.append(ex)
-            text_is_content = text_is_content and ex.text is doc["content"]
-            paras.add(doc["doc_id"], split, ex.blocks)
-    rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
-    by_reason = dict(sorted(Counter(r["reason_code"] for r in rejects).items()))
-    counters = {"documents_in": documents.num_rows, "documents": len(kept),
-                "paragraphs": len(paras.text), "rejects": len(rejects), "rejects_by_reason": by_reason}
-    return StageResult({"documents": _documents_table(documents, kept, found, text_is_content),
-                        "paragraphs": paras.table(),
-                        "rejects": rejects_t}, rejects_t, counters)
+            found.pages[row] = ex
+            found.paras.add(doc["doc_id"], split, ex.blocks)
+            found.para_rows += [row] * len(split[0])
+
+
+def _paragraphs_table(documents: pa.Table, plain: np.ndarray, split: text_split.SplitColumn | None,
+                      found: _Found) -> pa.Table:
+    """Both paths' paragraphs in the input's order: documents in order, their paragraphs in order."""
+    if split is None or not len(split.doc):
+        return found.paras.table()
+    n = len(split.doc)
+    doc_rows = plain[split.doc]
+    given = {"doc_id": documents.column("doc_id").take(pa.array(doc_rows)), "para_idx": split.para_idx,
+             "text": split.text, "char_start": split.char_start, "char_end": split.char_end,
+             "status": pa.repeat(pa.scalar(schema.KEPT), n)}
+    table = pa.Table.from_arrays(
+        [pa.array(given[f.name], f.type) if isinstance(given.get(f.name), np.ndarray)
+         else given[f.name] if f.name in given else pa.nulls(n, f.type) for f in schema.PARAGRAPHS],
+        schema=schema.PARAGRAPHS)
+    if not found.para_rows:
+        return table.combine_chunks()
+    # Each part is in order, and no document is in both: a stable sort by row interleaves them.
+    order = np.argsort(np.concatenate([doc_rows, found.para_rows]), kind="stable")
+    return pa.concat_tables([table, found.paras.table()]).take(pa.array(order)).combine_chunks()
