@@ -60,9 +60,13 @@ def extract_html(html: str, params: ExtractParams) -> Extracted | None:
 def text_title(paragraphs: list[str], params: ExtractParams) -> str | None:
     """The first of the opening lines that reads as a headline ('Now Reading' is too short)."""
     for para in paragraphs[: params.title_search_lines]:
-        if textutil.is_headline_like(para, params.title_min_words, params.title_max_words):
+        if _is_title(para, params):
             return para
     return None
+
+
+def _is_title(para: str, params: ExtractParams) -> bool:
+    return textutil.is_headline_like(para, params.title_min_words, params.title_max_words)
 
 
 @dataclass
@@ -135,18 +139,18 @@ def _documents_table(documents: pa.Table, found: _Found) -> pa.Table:
     """Rows of `documents` kept, with what extraction found for each: the input's columns are taken
     whole (no dict per document), and so is the content as the text of plain-text documents."""
     kept = found.kept()
-    idx = pa.array(kept, pa.int64())
+    rows = documents if len(kept) == documents.num_rows else documents.take(pa.array(kept, pa.int64()))
     pages = [found.pages.get(i) for i in kept]
     # A crawl record's URL names its host even when the page itself does not (site templates).
     urls = [u or (ex.url if ex else None)
-            for u, ex in zip(documents.column("url").take(idx).to_pylist(), pages, strict=True)]
+            for u, ex in zip(rows.column("url").to_pylist(), pages, strict=True)]
     made: dict[str, Any] = {
         "url": urls,
         "title": [ex.title if ex else found.titles[i] for i, ex in zip(kept, pages, strict=True)],
         "date": [ex.date if ex else None for ex in pages], "site": [ex.site if ex else None for ex in pages],
         "hostname": [(ex.hostname if ex else None) or _host(u) for u, ex in zip(urls, pages, strict=True)],
-        "extracted_text": _extracted_text(documents.column("content").take(idx), pages)}
-    columns = [documents.column(f.name).take(idx) if f.name not in made
+        "extracted_text": _extracted_text(rows.column("content"), pages)}
+    columns = [rows.column(f.name) if f.name not in made
                else made[f.name] if isinstance(made[f.name], pa.ChunkedArray | pa.Array)
                else pa.array(made[f.name], f.type) for f in schema.DOCUMENTS]
     return pa.Table.from_arrays(columns, schema=schema.DOCUMENTS).combine_chunks()
@@ -243,10 +247,9 @@ def _split_plain(documents: pa.Table, plain: np.ndarray, params: ExtractParams,
     if len(plain) < documents.num_rows:
         content = content.take(pa.array(plain))
     split = text_split.split_column(content.combine_chunks())
-    heads: dict[int, list[str]] = {}
-    for doc, text in zip(*split.first(params.title_search_lines), strict=True):
-        heads.setdefault(int(plain[doc]), []).append(text)
-    found.titles.update({row: text_title(lines, params) for row, lines in heads.items()})
+    # text_title, over the columns.
+    titles = split.first_match(params.title_search_lines, lambda para: _is_title(para, params))
+    found.titles.update(zip(plain[list(titles)].tolist(), titles.values(), strict=True))
     blank = plain[split.counts == 0]
     for row, doc in zip(blank.tolist(), documents.take(pa.array(blank, pa.int64())).to_pylist(), strict=True):
         found.rejects.append((row, _no_text(doc)))

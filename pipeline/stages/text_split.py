@@ -5,6 +5,7 @@ time on a text corpus."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,27 +32,62 @@ class SplitColumn:
     char_end: np.ndarray
     counts: np.ndarray       # paragraphs per document of the input
 
-    def first(self, n: int) -> tuple[np.ndarray, list[str]]:
-        """The first `n` paragraphs of each document: their documents and texts (for titles)."""
-        mask = self.para_idx < n
-        return self.doc[mask], self.text.filter(pa.array(mask)).to_pylist()
+    def first_match(self, n: int, match: Callable[[str], bool]) -> dict[int, str | None]:
+        """For each document with a paragraph, the first of its first `n` paragraphs that `match`es
+        (None if none does): line by line, so that only the documents still without one convert
+        their next line to Python (a text's title is most often its first line)."""
+        found: dict[int, str | None] = dict.fromkeys(np.flatnonzero(self.counts).tolist())
+        open_ = self.counts > 0
+        for i in range(n):
+            rows = np.flatnonzero((self.para_idx == i) & open_[self.doc])
+            if not len(rows):
+                break
+            for doc, text in zip(self.doc[rows].tolist(), self.text.take(pa.array(rows)).to_pylist(),
+                                 strict=True):
+                if match(text):
+                    found[doc] = text
+                    open_[doc] = False
+        return found
 
 
 def _has_other_line_ends(content: pa.StringArray) -> bool:
+    """Whether any string holds "\r", U+2028 or U+2029, read in its UTF-8 bytes (no copy)."""
     _, offsets_buf, data_buf = content.buffers()
     if data_buf is None or len(content) == 0:
         return False
     width = np.int64 if pa.types.is_large_string(content.type) else np.int32
-    offsets = np.frombuffer(offsets_buf, width)[content.offset:content.offset + len(content) + 1]
-    data = np.frombuffer(data_buf, np.uint8)[offsets[0]:offsets[-1]]
+    first, last = np.frombuffer(offsets_buf, width)[[content.offset, content.offset + len(content)]]
+    data = np.frombuffer(data_buf, np.uint8)[first:last]
     if (data == 0x0D).any():
         return True
     lead = np.flatnonzero(data[:-2] == 0xE2)
     return bool(((data[lead + 1] == 0x80) & ((data[lead + 2] == 0xA8) | (data[lead + 2] == 0xA9))).any())
 
 
-def _lengths(strings: pa.Array) -> np.ndarray:
+def _bytes(strings: pa.Array) -> np.ndarray:
+    return pc.binary_length(strings).to_numpy().astype(np.int64)
+
+
+def _chars(strings: pa.Array) -> np.ndarray:
     return pc.utf8_length(strings).to_numpy().astype(np.int64)
+
+
+def _stripped(lines: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+    """Each line stripped, with the lengths in characters of the line, of the whitespace before
+    its text, and of its text. Counting characters reads every byte: it is done once for the
+    lines; in an ASCII line (as many characters as bytes) the rest are byte lengths."""
+    left = pc.utf8_ltrim(lines, WHITESPACE)
+    stripped = pc.utf8_rtrim(left, WHITESPACE)
+    n_bytes, n_left, n_text = _bytes(lines), _bytes(left), _bytes(stripped)
+    n_chars = _chars(lines)
+    lead, trail = n_bytes - n_left, n_left - n_text
+    wide = np.flatnonzero((n_chars != n_bytes) & ((lead > 0) | (trail > 0)))
+    if len(wide):
+        rows = pa.array(wide)
+        left_chars = _chars(left.take(rows))
+        lead[wide] = n_chars[wide] - left_chars
+        trail[wide] = left_chars - _chars(stripped.take(rows))
+    return stripped, n_chars, lead, n_chars - lead - trail
 
 
 def split_column(content: pa.StringArray) -> SplitColumn:
@@ -64,22 +100,17 @@ def split_column(content: pa.StringArray) -> SplitColumn:
         content = pc.replace_substring_regex(content, _OTHER_LINE_ENDS, "\n")
     lines = pc.split_pattern(content, "\n")
     parent = pc.list_parent_indices(lines).to_numpy()
-    flat = pc.list_flatten(lines)
-    lens = _lengths(flat)
-    left = pc.utf8_ltrim(flat, WHITESPACE)
-    stripped = pc.utf8_rtrim(left, WHITESPACE)
-    n_stripped = _lengths(stripped)
-    keep = n_stripped > 0
+    stripped, lens, lead, n_text = _stripped(pc.list_flatten(lines))
+    keep = n_text > 0
     # A line starts after the lines before it in its document and their line ends; each document
     # has at least one line ("" splits to [""]), its first at lines.offsets.
     step = lens + 1
     pos = np.cumsum(step) - step
     offsets = lines.offsets.to_numpy()
-    first = offsets[:-1] - offsets[0]
-    pos -= pos[first][parent]
-    start = (pos + lens - _lengths(left))[keep]
+    pos -= pos[offsets[:-1] - offsets[0]][parent]
+    start = (pos + lead)[keep]
     doc = parent[keep]
     counts = np.bincount(doc, minlength=len(content))
     para_idx = np.arange(len(doc)) - np.repeat(np.cumsum(counts) - counts, counts)
     return SplitColumn(doc, para_idx.astype(np.int32), stripped.filter(pa.array(keep)),
-                       start, start + n_stripped[keep], counts)
+                       start, start + n_text[keep], counts)
