@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import schema, textutil, timelimit
 from pipeline.html_blocks import Block, blocks_of
 from pipeline.params import ExtractParams
 from pipeline.result import StageResult
+from pipeline.stages import extract_rows, text_split
 from pipeline.textutil import Split
 
 STAGE = "extract"
@@ -57,84 +59,24 @@ def extract_html(html: str, params: ExtractParams) -> Extracted | None:
 def text_title(paragraphs: list[str], params: ExtractParams) -> str | None:
     """The first of the opening lines that reads as a headline ('Now Reading' is too short)."""
     for para in paragraphs[: params.title_search_lines]:
-        if textutil.is_headline_like(para, params.title_min_words, params.title_max_words):
+        if _is_title(para, params):
             return para
     return None
 
 
-@dataclass
-class Paragraphs:
-    """A batch's paragraph rows as columns: a dict per paragraph cost more than the split itself."""
-
-    doc_id: list[str] = field(default_factory=list)
-    para_idx: list[int] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-    char_start: list[int] = field(default_factory=list)
-    char_end: list[int] = field(default_factory=list)
-    tag: list[str | None] = field(default_factory=list)
-    link_density: list[float | None] = field(default_factory=list)
-
-    def add(self, doc_id: str, split: Split, blocks: tuple[Block, ...] | None) -> None:
-        """One row per non-empty line; for HTML each line is a block, so it carries the block's kind."""
-        texts, starts, ends = split
-        n = len(texts)
-        self.doc_id += [doc_id] * n
-        self.para_idx += range(n)
-        self.text += texts
-        self.char_start += starts
-        self.char_end += ends
-        if blocks is not None and len(blocks) == n:
-            self.tag += [b.tag for b in blocks]
-            self.link_density += [round(b.link_density, 4) for b in blocks]
-        else:
-            self.tag += [None] * n
-            self.link_density += [None] * n
-
-    def table(self) -> pa.Table:
-        n = len(self.text)
-        given = {"doc_id": self.doc_id, "para_idx": self.para_idx, "text": self.text,
-                 "char_start": self.char_start, "char_end": self.char_end, "status": [schema.KEPT] * n,
-                 "tag": self.tag, "link_density": self.link_density}
-        return pa.Table.from_arrays(
-            [pa.array(given[f.name], f.type) if f.name in given else pa.nulls(n, f.type)
-             for f in schema.PARAGRAPHS], schema=schema.PARAGRAPHS)
+def _is_title(para: str, params: ExtractParams) -> bool:
+    return textutil.is_headline_like(para, params.title_min_words, params.title_max_words)
 
 
 def _extract_one(doc: dict[str, Any], params: ExtractParams,
                  html_extractor: Callable[[str, ExtractParams], Extracted | None]) -> tuple[Extracted, Split]:
+    """One document on the per-document path: an HTML page, or a text document with no content."""
     if doc["source_format"] == "html":
         found = html_extractor(doc["content"], params)
         ex = found if found is not None else Extracted("")
         return ex, textutil.split_paragraphs(ex.text)
     split = textutil.split_paragraphs(doc["content"])
     return Extracted(doc["content"], text_title(split[0], params)), split
-
-
-def _documents_table(documents: pa.Table, kept: list[int], found: list[Extracted],
-                     text_is_content: bool) -> pa.Table:
-    """Rows `kept` of `documents` with what extraction `found` for each: the input's columns are
-    taken whole (no dict per document); `text_is_content`: every extracted text is its document's
-    content (plain text), so that column is taken too instead of being converted back."""
-    idx = pa.array(kept, pa.int64())
-    # A crawl record's URL names its host even when the page itself does not (site templates).
-    urls = [u or ex.url for u, ex in zip(documents.column("url").take(idx).to_pylist(), found, strict=True)]
-    made: dict[str, Any] = {
-        "url": urls, "title": [ex.title for ex in found], "date": [ex.date for ex in found],
-        "site": [ex.site for ex in found],
-        "hostname": [ex.hostname or _host(u) for u, ex in zip(urls, found, strict=True)],
-        "extracted_text": (documents.column("content").take(idx) if text_is_content
-                           else [ex.text for ex in found])}
-    columns = [documents.column(f.name).take(idx) if f.name not in made
-               else made[f.name] if isinstance(made[f.name], pa.ChunkedArray)
-               else pa.array(made[f.name], f.type) for f in schema.DOCUMENTS]
-    return pa.Table.from_arrays(columns, schema=schema.DOCUMENTS).combine_chunks()
-
-
-def _host(url: str | None) -> str | None:
-    try:
-        return urlsplit(url).hostname if url else None
-    except ValueError:  # a malformed URL (bad IPv6 literal, bad port) names no host
-        return None
 
 
 def _failure(doc: dict[str, Any], exc: Exception, params: ExtractParams) -> dict[str, Any]:
@@ -179,32 +121,70 @@ def run(documents: pa.Table, params: ExtractParams,
 def _run(documents: pa.Table, params: ExtractParams,
          html_extractor: Callable[[str, ExtractParams], Extracted | None],
          progress: Callable[[int], None] | None) -> StageResult:
-    kept: list[int] = []
-    found: list[Extracted] = []
-    text_is_content = True
-    rejects: list[dict[str, Any]] = []
-    paras = Paragraphs()
-    for i, doc in enumerate(documents.to_pylist()):
+    found = extract_rows.Found()
+    plain = _plain_rows(documents)
+    split = _split_plain(documents, plain, params, found)
+    if progress is not None and len(plain):
+        progress(len(plain))
+    others = np.setdiff1d(np.arange(documents.num_rows), plain)
+    _extract_each(documents, others, params, html_extractor, progress, found)
+    rejects = found.reject_rows()
+    rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
+    paragraphs = extract_rows.paragraphs_table(documents, plain, split, found)
+    by_reason = dict(sorted(Counter(r["reason_code"] for r in rejects).items()))
+    counters = {"documents_in": documents.num_rows, "documents": len(found.pages) + len(found.titles),
+                "paragraphs": paragraphs.num_rows, "rejects": len(rejects), "rejects_by_reason": by_reason}
+    return StageResult({"documents": extract_rows.documents_table(documents, found), "paragraphs": paragraphs,
+                        "rejects": rejects_t}, rejects_t, counters)
+
+
+def _plain_rows(documents: pa.Table) -> np.ndarray:
+    """The rows split in columns: text documents (not "html") that have content. The others (HTML
+    pages, a null content, which fails as it always did) go one by one."""
+    is_html = pc.fill_null(pc.equal(documents.column("source_format"), "html"), False)
+    plain = pc.and_(pc.invert(is_html), pc.is_valid(documents.column("content")))
+    return np.flatnonzero(plain.to_numpy())
+
+
+def _split_plain(documents: pa.Table, plain: np.ndarray, params: ExtractParams,
+                 found: extract_rows.Found) -> text_split.SplitColumn | None:
+    """The paragraphs of the plain-text rows, their titles (in `found`), and the blank ones rejected."""
+    if not len(plain):
+        return None
+    content = documents.column("content")
+    if len(plain) < documents.num_rows:
+        content = content.take(pa.array(plain))
+    split = text_split.split_column(content.combine_chunks())
+    # text_title, over the columns.
+    titles = split.first_match(params.title_search_lines, lambda para: _is_title(para, params))
+    found.titles.update(zip(plain[list(titles)].tolist(), titles.values(), strict=True))
+    blank = plain[split.counts == 0]
+    for row, doc in zip(blank.tolist(), documents.take(pa.array(blank, pa.int64())).to_pylist(), strict=True):
+        found.rejects.append((row, _no_text(doc)))
+    return split
+
+
+def _no_text(doc: dict[str, Any]) -> dict[str, Any]:
+    what = "no main text found in the page" if doc["source_format"] == "html" else "no text"
+    return schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE, doc["doc_id"],
+                             doc["source_sha256"], doc.get("source_record"))
+
+
+def _extract_each(documents: pa.Table, rows: np.ndarray, params: ExtractParams,
+                  html_extractor: Callable[[str, ExtractParams], Extracted | None],
+                  progress: Callable[[int], None] | None, found: extract_rows.Found) -> None:
+    """The per-document path: each of `rows` extracted alone, in order."""
+    for row, doc in zip(rows.tolist(), documents.take(pa.array(rows, pa.int64())).to_pylist(), strict=True):
         if progress is not None:
             progress(1)
         try:
             ex, split = _extract_one(doc, params, html_extractor)
         except Exception as exc:  # one bad page must not stop the run
-            rejects.append(_failure(doc, exc, params))
+            found.rejects.append((row, _failure(doc, exc, params)))
             continue
         if not split[0]:
-            what = "no main text found in the page" if doc["source_format"] == "html" else "no text"
-            rejects.append(schema.reject_row(doc["source_path"], "no_text_extracted", what, STAGE,
-                                             doc["doc_id"], doc["source_sha256"], doc.get("source_record")))
+            found.rejects.append((row, _no_text(doc)))
         else:
-            kept.append(i)
-            found.append(ex)
-            text_is_content = text_is_content and ex.text is doc["content"]
-            paras.add(doc["doc_id"], split, ex.blocks)
-    rejects_t = pa.Table.from_pylist(rejects, schema=schema.REJECTS)
-    by_reason = dict(sorted(Counter(r["reason_code"] for r in rejects).items()))
-    counters = {"documents_in": documents.num_rows, "documents": len(kept),
-                "paragraphs": len(paras.text), "rejects": len(rejects), "rejects_by_reason": by_reason}
-    return StageResult({"documents": _documents_table(documents, kept, found, text_is_content),
-                        "paragraphs": paras.table(),
-                        "rejects": rejects_t}, rejects_t, counters)
+            found.pages[row] = ex
+            found.paras.add(doc["doc_id"], split, ex.blocks)
+            found.para_rows += [row] * len(split[0])
