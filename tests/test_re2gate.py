@@ -12,11 +12,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.rules import exact_key, load_rules
 from pipeline.rules import re2gate as g
+from pipeline.rules.asciiview import ascii_view, kind
 from pipeline.rules.lines import LineMatcher
 from pipeline.rules.prefilter import needs_of
 
@@ -43,7 +45,7 @@ def _first_by_every_rule(text: str, index: int, count: int):
 
 
 def _view(texts: list[str]) -> pa.Array:
-    return g.ascii_view(pa.array(texts, pa.string()))[0]
+    return ascii_view(pa.array(texts, pa.string()))[0]
 
 
 def _variants(text: str) -> list[str]:
@@ -60,17 +62,27 @@ def _texts(draw: st.DrawFn) -> str:
     return "".join(p + j for p, j in zip(parts, joiners, strict=True)).strip() or "x"
 
 
+def test_view_in_slices_is_the_view_of_the_whole() -> None:
+    texts = ["plain", "é “x” ſ ß 1٣ 𝟘\xa0\u2003", "", "Кочан", None, "a\x01b", "ｆｕｌｌ", "x"] * 3
+    whole = ascii_view(pa.array(texts, pa.string()), slice_rows=len(texts))
+    for rows in (1, 2, 5, 7):
+        view, multi = ascii_view(pa.array(texts, pa.string()), slice_rows=rows)
+        assert view.to_pylist() == whole[0].to_pylist() and multi.tolist() == whole[1].tolist()
+    with pytest.raises(ValueError, match="slice_rows"):
+        ascii_view(pa.array(texts, pa.string()), slice_rows=0)
+
+
 def test_view_has_one_byte_per_character_of_its_kind() -> None:
     texts = ["plain", "é “x” ſ ß 1٣ 𝟘\xa0\u2003", "", "Кочан", None, "a\x01b"]
-    view = g.ascii_view(pa.array(texts, pa.string()))
+    view = ascii_view(pa.array(texts, pa.string()))
     assert view[1].tolist() == [False, True, False, False, False, False]
     assert view[0].to_pylist() == ["plain", "\x03 \x06x\x06 \x04 \x05 1\x02 \x02\x01\x01", "", "\x03" * 5,
                                    None, "a\x01b"]
-    sliced = g.ascii_view(pa.array(texts, pa.string()).slice(3, 2))[0]  # an offset into the buffers
+    sliced = ascii_view(pa.array(texts, pa.string()).slice(3, 2))[0]  # an offset into the buffers
     assert sliced.to_pylist() == ["\x03" * 5, None]
     for few in (["a", None, "é"], ["", ""], [], [None]):
-        assert g.ascii_view(pa.array(few, pa.string()))[0].to_pylist() == [
-            None if t is None else "".join(c if c.isascii() else chr(g.kind(c)) for c in t) for t in few]
+        assert ascii_view(pa.array(few, pa.string()))[0].to_pylist() == [
+            None if t is None else "".join(c if c.isascii() else chr(kind(c)) for c in t) for t in few]
 
 
 def test_kinds_decide_python_classes_and_case_folding() -> None:
@@ -81,19 +93,19 @@ def test_kinds_decide_python_classes_and_case_folding() -> None:
         "".join(chr(c) for c in range(128) if not chr(c).isalpha())) + "]", re.I)
     for code in range(0x80, 0x110000):
         char = chr(code)
-        kind = g.kind(char)
+        found = kind(char)
         assert not others.match(char)
         if letters.match(char):
-            assert kind in (g.CASED, g.MULTI) and char in "\u0130\u0131\u017f\u212a"
-        if kind == g.MULTI:
+            assert found in (g.CASED, g.MULTI) and char in "\u0130\u0131\u017f\u212a"
+        if found == g.MULTI:
             assert code < 0x10000
             continue
-        assert (kind == g.SPACE) == bool(space.match(char))
-        assert (kind == g.DIGIT) == bool(digit.match(char))
-        assert (kind in (g.DIGIT, g.WORD, g.CASED)) == bool(word.match(char))
-        assert (kind == g.CASED) == bool(letters.match(char))
+        assert (found == g.SPACE) == bool(space.match(char))
+        assert (found == g.DIGIT) == bool(digit.match(char))
+        assert (found in (g.DIGIT, g.WORD, g.CASED)) == bool(word.match(char))
+        assert (found == g.CASED) == bool(letters.match(char))
         folded = char.casefold()
-        assert not folded.isascii() or kind == g.CASED
+        assert not folded.isascii() or found == g.CASED
 
 
 def _char_nodes(items: Any) -> Iterator[tuple[Any, Any]]:
@@ -118,7 +130,7 @@ def test_every_character_node_of_the_rules_matches_in_the_view() -> None:
              for op, av in _char_nodes(_parser.parse(r.compiled.pattern, r.compiled.flags))
              if op is C.LITERAL and av >= 128}
     chars = sorted(named | {c for t in TRICKY for c in t} | set("ǅΐŉẞﬀ̇¹"))
-    view = g.ascii_view(pa.array(chars))[0]
+    view = ascii_view(pa.array(chars))[0]
     for rule in RULES:
         if rule.compiled is None:
             continue
@@ -145,7 +157,7 @@ def test_every_rule_has_a_gate_that_finds_its_examples() -> None:
 @given(st.lists(_texts(), min_size=1, max_size=8))
 def test_gates_are_supersets_of_the_rules(texts: list[str]) -> None:
     texts = [v for t in texts for v in _variants(t)]
-    view, multi = g.ascii_view(pa.array(texts))
+    view, multi = ascii_view(pa.array(texts))
     for rule, gate in GATES:
         hits = pc.match_substring_regex(view, gate).to_pylist()
         for text, hit, has_multi in zip(texts, hits, multi, strict=True):

@@ -41,10 +41,13 @@ def count_keys(doc_ids: list[str], keys: list[int | None], sites: dict[str, str]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_TEXT, max_size=30), st.integers(1, 12), st.integers(0, 5))
-def test_keys_of_equals_key_of_each_text(texts: list[str], max_words: int, start: int) -> None:
+@given(st.lists(_TEXT, max_size=30), st.integers(1, 12), st.integers(0, 5), st.integers(1, 7))
+def test_keys_of_equals_key_of_each_text(texts: list[str], max_words: int, start: int, rows: int) -> None:
     column = pa.array(texts, type=pa.string())
     assert keys_of(column, max_words) == [_key(t, max_words) for t in texts]
+    # Computed a few rows at a time (`slice_rows`), the keys are the same.
+    keys, valid = key_array(column, max_words, slice_rows=rows)
+    assert [int(k) if v else None for k, v in zip(keys, valid, strict=True)] == keys_of(column, max_words)
     # A slice (its buffers are the parent's) and a chunked column give the same keys.
     part = column.slice(min(start, len(texts)))
     assert keys_of(part, max_words) == [_key(t, max_words) for t in part.to_pylist()]

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from pipeline.rules import Rule
 from pipeline.rules import re2gate as g
+from pipeline.rules.asciiview import ascii_view
 
 # Word limits of the tiers (None: every paragraph). Each costs an RE2 pass that stops after that
 # many words; of (16, 45), (12, 30), (8, 20), (8, 20, 45), (8, 30), (8, 45) on the text corpus
@@ -89,7 +90,7 @@ class BatchGate:
         """Per text, whether some rule may match it."""
         if isinstance(texts, pa.ChunkedArray):
             texts = texts.combine_chunks()
-        view, multi = g.ascii_view(texts)
+        view, multi = ascii_view(texts)
         found = np.zeros(len(view), bool)
         rows = np.arange(len(view))
         # From the widest tier to the narrowest: each word test runs on the rows of the last.

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import textutil
+from pipeline.rules import slices
 
 RULE_ID = "site_template"
 KIND = "site_template"
@@ -90,7 +91,8 @@ def add_counts(parts: Sequence[pa.Table]) -> pa.Table:
                                 schema=COUNTS)
 
 
-def key_array(texts: pa.Array | pa.ChunkedArray, max_words: int) -> tuple[np.ndarray, np.ndarray]:
+def key_array(texts: pa.Array | pa.ChunkedArray, max_words: int,
+              slice_rows: int = slices.SLICE_ROWS) -> tuple[np.ndarray, np.ndarray]:
     """`_key` of every text of a column as uint64 keys and a mask of the texts that have one.
 
     Text that is ASCII once its `SEPARATORS` are spaces ("plain") normalises to: lower case,
@@ -104,6 +106,11 @@ def key_array(texts: pa.Array | pa.ChunkedArray, max_words: int) -> tuple[np.nda
     """
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
+    parts = slices.by_slices(texts, lambda part: _key_array(part, max_words), slice_rows)
+    return np.concatenate([k for k, _ in parts]), np.concatenate([v for _, v in parts])
+
+
+def _key_array(texts: pa.Array, max_words: int) -> tuple[np.ndarray, np.ndarray]:
     keys, valid = np.zeros(len(texts), np.uint64), np.zeros(len(texts), bool)
     if not len(texts):
         return keys, valid
