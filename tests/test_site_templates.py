@@ -41,6 +41,19 @@ def test_paragraph_in_three_documents_of_a_site_is_template(tmp_path: Path) -> N
     assert len(arts) == 4
 
 
+def test_each_template_row_names_its_own_document_count(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    tip, follow = "Got a news tip? Call our desk any time", "Follow us for more local stories"
+    days = [("Monday", "budget"), ("Tuesday", "buses"), ("Friday", "parks"), ("Sunday", "roads")]
+    for i, (day, topic) in enumerate(days):  # `follow` in all four documents, `tip` in three
+        _write(raw / "site-a", f"{i}.txt", [tip, follow] if i < 3 else [follow], day, topic)
+    runner.run_all(raw, tmp_path / "out", Params())
+    paras = pd.read_parquet(tmp_path / "out" / "paragraphs.parquet")
+    reasons = {text: set(paras[paras.text == text].reason) for text in (tip, follow)}
+    assert reasons == {tip: {"site_template: paragraph recurs in 3 documents of site folder:site-a"},
+                       follow: {"site_template: paragraph recurs in 4 documents of site folder:site-a"}}
+
+
 def test_two_documents_are_not_enough_and_the_pass_can_be_off(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     footer = "Got a news tip? Call our desk any time"

@@ -209,10 +209,14 @@ class _BatchText:
     def shared_of(self, rows: np.ndarray) -> list[int] | None:
         return None if self.shared is None else self.shared[rows].tolist()
 
-    def marks(self, matcher: LineMatcher, texts: list[str], at: list[int]) -> list[Rule | None]:
+    def marks(self, matcher: LineMatcher, texts: list[str], order: np.ndarray,
+              start: int, end: int) -> list[Rule | None]:
+        """The line rules' marks of one document: rows `order[start:end]` (`order`: the batch's
+        rows in the order strip visits them, the same at every call)."""
         if matcher not in self.candidates:
-            self.candidates[matcher] = matcher.candidates(self.texts)
-        return matcher.marks(texts, self.candidates[matcher][at])
+            # Put in visiting order once: a document's flags are then a slice, not a gather.
+            self.candidates[matcher] = matcher.candidates(self.texts)[order]
+        return matcher.marks(texts, self.candidates[matcher][start:end])
 
 
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
@@ -235,13 +239,13 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
     structural: dict[tuple[str | None, str | None], tuple[Rule, ...]] = {}
     guard = params.guard_max_removed_fraction
     for doc_id, start, end in rows.docs:
-        texts, at = rows.texts[start:end], rows.at[start:end]
+        texts = rows.texts[start:end]
         host, fmt = hosts.get(doc_id), formats.get(doc_id)
         matcher = line_matcher(rules, host, fmt, matchers)
         verdict = mark_document(texts, rules, host, guard, sites.get(doc_id), index,
                                 rows.view(start, end, titles.get(doc_id)), fmt, matchers,
                                 None if shared is None else shared[start:end],
-                                batch.marks(matcher, texts, at),
+                                batch.marks(matcher, texts, rows.rows, start, end),
                                 structural_rules(rules, host, fmt, structural))
         rows.update(start, verdict)
         if verdict.guarded:

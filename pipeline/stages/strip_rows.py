@@ -57,32 +57,33 @@ class BatchRows:
             if rule is not None:
                 self.marked[self.at[start + k]] = (rule, verdict)
 
-    def _values(self, guard_fraction: float) -> dict[str, list[tuple[int, str]]]:
-        """The changed rows of each written column, in row order."""
-        values: dict[str, list[tuple[int, str]]] = {"status": [], "stage": [], "rule_id": [], "reason": []}
-        for i in sorted(self.marked):
-            rule, verdict = self.marked[i]
-            values["stage"].append((i, STAGE))
-            values["rule_id"].append((i, rule.id))
+    def _values(self, guard_fraction: float) -> dict[str, tuple[list[int], list[str]]]:
+        """The changed rows of each written column, in row order, and their new values."""
+        at = sorted(self.marked)
+        marked = [self.marked[i] for i in at]
+        removed_at: list[int] = []
+        reasons: list[str] = []
+        for i, (rule, verdict) in zip(at, marked, strict=True):
             if verdict.guarded and not rule.guard_exempt:
                 share, flagged = verdict.removed_fraction, f"{rule.kind}: {rule.reason}"
-                values["reason"].append((i, f"kept by guard: rules would remove {share:.0%} of the "
-                                            f"document (> {guard_fraction:.0%}); flagged as {flagged}"))
+                reasons.append(f"kept by guard: rules would remove {share:.0%} of the "
+                               f"document (> {guard_fraction:.0%}); flagged as {flagged}")
             else:
-                values["status"].append((i, schema.REMOVED))
-                values["reason"].append((i, f"{rule.kind}: {rule.reason}"))
-        return values
+                removed_at.append(i)
+                reasons.append(f"{rule.kind}: {rule.reason}")  # site templates: one reason per count
+        return {"status": (removed_at, [schema.REMOVED] * len(removed_at)), "stage": (at, [STAGE] * len(at)),
+                "rule_id": (at, [rule.id for rule, _ in marked]), "reason": (at, reasons)}
 
     def table(self, guard_fraction: float) -> pa.Table:
         values = self._values(guard_fraction)
         arrays = []
         for f in schema.PARAGRAPHS:
             column = self.source.column(f.name)
-            if values.get(f.name):
+            if f.name in values and values[f.name][0]:
+                at, new = values[f.name]
                 mask = np.zeros(len(column), bool)
-                mask[[i for i, _ in values[f.name]]] = True
-                column = pc.replace_with_mask(column, pa.array(mask),
-                                              pa.array([v for _, v in values[f.name]], column.type))
+                mask[at] = True
+                column = pc.replace_with_mask(column, pa.array(mask), pa.array(new, column.type))
             arrays.append(column.cast(f.type) if column.type != f.type else column)
         return pa.Table.from_arrays(arrays, schema=schema.PARAGRAPHS)
 
