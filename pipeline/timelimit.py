@@ -8,7 +8,9 @@ timeout or a crash it is replaced, so one bad page costs one restart.
 
 The worker is forked (not spawned) so it inherits the already imported extractor and any
 callable, including test doubles that cannot be pickled; it only runs the extractor, never
-Arrow or the writers, so the threads of the parent do not matter to it.
+Arrow or the writers, so the threads of the parent (Arrow's pools, the thread that encodes the
+stage's Parquet while the next batch is extracted) do not matter to it: the locks a fork may copy
+held are theirs, and glibc's malloc takes its own across the fork.
 """
 
 from __future__ import annotations
