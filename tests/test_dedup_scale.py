@@ -9,7 +9,7 @@ import pytest
 from datasketch import MinHash
 
 from pipeline import schema
-from pipeline.dedup.minhash import lean_minhash, shingle_hashes, signatures, to_h32
+from pipeline.dedup.minhash import lean_minhash, permutations, shingle_hashes, signatures, to_h32
 from pipeline.dedup.normalise import normalise, token_hash, tokenise
 from pipeline.dedup.unionfind import UnionFind
 from pipeline.params import DedupParams
@@ -53,6 +53,15 @@ def test_signatures_are_bit_identical_to_datasketch() -> None:
         m.update_batch(to_h32(sh.hashes[sh.offsets[i]:sh.offsets[i + 1]]).tolist())
         assert np.array_equal(m.hashvalues, sig[i])
     assert lean_minhash(sig[0], 1).jaccard(lean_minhash(sig[0], 1)) == 1.0
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 7), (256, 12345), (1, 0)])
+def test_permutations_are_datasketchs_own(num_perm: int, seed: int) -> None:
+    m = MinHash(num_perm=num_perm, seed=seed)
+    assert m.scheme == "affine32"
+    a, b = permutations(num_perm, seed)
+    assert a.dtype == b.dtype == np.uint32
+    assert np.array_equal(a, m.permutations[0]) and np.array_equal(b, m.permutations[1])
 
 
 def test_hashed_jaccard_equals_string_jaccard() -> None:

@@ -1,8 +1,8 @@
 """Word shingles and MinHash signatures, bit-identical to datasketch's "affine32" scheme.
 
 datasketch (>= 2.0) pre-mixes each 32-bit input hash with the MurmurHash3 finaliser and applies
-permutations h -> a * h + b in uint32 (the wraparound is the modulo). We take its own `a`, `b`
-from `MinHash(num_perm, seed).permutations` and do the same arithmetic for a whole batch of
+permutations h -> a * h + b in uint32 (the wraparound is the modulo). We draw its `a`, `b` as
+`MinHash(num_perm, seed).permutations` does and do the same arithmetic for a whole batch of
 shingles at once, so `datasketch.LeanMinHash(seed=seed, hashvalues=sig)` is the same object
 datasketch would have built from our 32-bit shingle hashes.
 """
@@ -55,14 +55,13 @@ def shingle_hashes(tokens: Tokens, k: int) -> Tokens:
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's own (a, b) for this num_perm and seed (the library of record)."""
-    from datasketch import MinHash
-
-    m = MinHash(num_perm=num_perm, seed=seed)
-    if m.scheme != "affine32":
-        raise RuntimeError(f"datasketch default scheme is {m.scheme!r}, expected 'affine32'")
-    a, b = m.permutations
-    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+    """datasketch's (a, b) for this num_perm and seed, drawn as its `MinHash` draws them for the
+    affine32 scheme (tests/test_dedup_scale.py compares them with datasketch's own): importing
+    datasketch for them cost about 0.3 s of every dedup run (it imports scipy)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: a bijection
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def to_h32(shingles: np.ndarray) -> np.ndarray:
