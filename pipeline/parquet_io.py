@@ -95,11 +95,12 @@ class StreamWriters:
     """Several Parquet files written batch by batch, all renamed into place only on success.
 
     Memory stays at a couple of batches whatever the corpus size; an exception leaves no file
-    behind. Encoding and compressing a batch, most of what a write costs, runs on one background
-    thread while the caller computes the next batch (pyarrow releases the GIL as it writes). The
-    thread takes the writes in the order they were made, so the bytes are the same as writing in
-    the caller's thread; the caller waits once a batch's worth of writes is queued behind the one
-    in progress, and a failed write raises in the caller at its next write or at the end.
+    behind. Encoding and compressing a batch, most of what a write costs, runs on a background
+    thread per file while the caller computes the next batch (pyarrow releases the GIL as it
+    writes). Each file's thread takes its writes in the order they were made, so the bytes are the
+    same as writing in the caller's thread; the caller waits when a file already has a write
+    queued behind the one in progress, and a failed write raises in the caller at its next write
+    or at the end.
     """
 
     def __init__(self, directory: Path, schemas: dict[str, pa.Schema], compression: str = "zstd",
@@ -108,8 +109,8 @@ class StreamWriters:
         self._stack = ExitStack()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._background = background
-        self._thread: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[None]] = deque()
+        self._threads: dict[str, ThreadPoolExecutor] = {}
+        self._pending: dict[str, deque[Future[None]]] = {name: deque() for name in schemas}
 
     def __enter__(self) -> StreamWriters:
         opts = {k: v for k, v in _WRITE_OPTS.items() if k != "row_group_size"}
@@ -119,8 +120,8 @@ class StreamWriters:
                 self._writers[name] = stack.enter_context(
                     pq.ParquetWriter(tmp, sch, compression=_compression(self._compression),
                                      use_dictionary=_dictionary_columns(sch), **opts))
-            if self._background:
-                self._thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="parquet"))
+                if self._background:  # a thread starts at the file's first write
+                    self._threads[name] = stack.enter_context(ThreadPoolExecutor(1, f"parquet-{name}"))
             self._stack = stack.pop_all()
         return self
 
@@ -128,13 +129,13 @@ class StreamWriters:
         if not table.num_rows:
             return
         table = table.cast(self._schemas[name])
-        if self._thread is None:
+        if not self._background:
             self._writers[name].write_table(table)
             return
-        self._pending.append(self._thread.submit(self._writers[name].write_table, table))
-        # A batch writes one table per file: with more than that queued, wait for the oldest.
-        while len(self._pending) > len(self._writers):
-            self._pending.popleft().result()
+        queued = self._pending[name]
+        queued.append(self._threads[name].submit(self._writers[name].write_table, table))
+        while len(queued) > 1:  # one write in progress per file while the next batch is computed
+            queued.popleft().result()
 
     def __exit__(self, *exc: Any) -> None:
         try:
@@ -142,19 +143,20 @@ class StreamWriters:
         except BaseException as err:  # a failed write fails the block: no file is renamed into place
             self._stack.__exit__(type(err), err, err.__traceback__)
             raise
-        # Writers close before their atomic_path renames (ExitStack unwinds in reverse order);
-        # the thread, entered last, is shut down first.
+        # Each file's thread is shut down, then its writer closed, then its temporary renamed
+        # (ExitStack unwinds in reverse order).
         self._stack.__exit__(*exc)
 
     def _drain(self, failing: bool) -> None:
-        """Wait for the queued writes; when the block already failed, only for the one running."""
-        while self._pending:
-            future = self._pending.popleft()
-            if failing:
-                future.cancel()
-                wait([future])
-            else:
-                future.result()
+        """Wait for the queued writes; when the block already failed, only for those running."""
+        for queued in self._pending.values():
+            while queued:
+                future = queued.popleft()
+                if failing:
+                    future.cancel()
+                    wait([future])
+                else:
+                    future.result()
 
 
 def iter_row_groups(path: Path, columns: list[str] | None = None, min_rows: int = 1) -> Iterator[pa.Table]:
