@@ -70,7 +70,7 @@ class BatchRows:
                                f"document (> {guard_fraction:.0%}); flagged as {flagged}")
             else:
                 removed_at.append(i)
-                reasons.append(f"{rule.kind}: {rule.reason}")  # site templates: one reason per count
+                reasons.append(f"{rule.kind}: {rule.reason}")  # per row: a site template names its count
         return {"status": (removed_at, [schema.REMOVED] * len(removed_at)), "stage": (at, [STAGE] * len(at)),
                 "rule_id": (at, [rule.id for rule, _ in marked]), "reason": (at, reasons)}
 
