@@ -20,6 +20,9 @@ def _add_common(p: argparse.ArgumentParser, out_default: str | None = "clean") -
                    help="output folder (stage outputs under OUT/stages, metrics under OUT/metrics)")
     p.add_argument("--params", type=Path, default=None,
                    help="params YAML (default: ./params.yaml if present, else built-in defaults)")
+    p.add_argument("--huge-pages", action="store_true",
+                   help="let the kernel back memory with transparent huge pages (by default the "
+                        "pipeline's processes go without: see pipeline/hugepages.py)")
 
 
 def _workers(value: str) -> int:
@@ -97,6 +100,10 @@ def _dispatch(args: argparse.Namespace) -> None:
     from pipeline import timing
 
     params = _load(args)
+    if not args.huge_pages:
+        from pipeline import hugepages
+
+        hugepages.disable()
     if getattr(args, "engine", "local") == "ray":
         from pipeline import ray_engine
 
