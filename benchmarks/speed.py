@@ -25,6 +25,7 @@ import argparse
 import gzip
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -104,21 +105,26 @@ def _run_trafilatura(folder: Path, options: str) -> float:
                   cwd=ROOT)[0]
 
 
-def _run_trafilatura_pair(folder: Path) -> float:
-    """Wall seconds of two trafilatura children (same options) sharing the pages, started together:
-    how far extraction alone scales to two processes here, the ceiling for `--workers 2`."""
+def trafilatura_shared(folder: Path, parts: int) -> tuple[float, float]:
+    """(wall seconds, the children's CPU seconds) of `parts` trafilatura children (same options)
+    sharing the pages, started together: how far extraction alone scales to `parts` processes
+    here, the ceiling for `--workers parts`."""
     cmd = [sys.executable, "-m", "benchmarks.speed", "--child-trafilatura", str(folder), "same"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    procs = [subprocess.Popen([*cmd, str(k), "2"], cwd=ROOT, stdout=subprocess.DEVNULL) for k in range(2)]
+    procs = [subprocess.Popen([*cmd, str(k), str(parts)], cwd=ROOT, stdout=subprocess.DEVNULL)
+             for k in range(parts)]
     if any(p.wait() != 0 for p in procs):
         raise RuntimeError("a trafilatura child failed")
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def html_round(html: Path, work: Path, with_defaults: bool) -> dict[str, object]:
     load = _load()[0]
     rnd: dict[str, object] = {"trafilatura_same": _run_trafilatura(html, "same"),
-                              "trafilatura_same_2p": _run_trafilatura_pair(html)}
+                              "trafilatura_same_2p": trafilatura_shared(html, 2)[0]}
     if with_defaults:
         rnd["trafilatura_defaults"] = _run_trafilatura(html, "defaults")
     rnd["w1"] = _run_pipeline(html, work / "out_html_w1", 1)
@@ -237,8 +243,8 @@ def text_report(runs: list[dict]) -> list[str]:
             f"(target at most 25%: {'met' if sec[worst] / total <= 0.25 else 'NOT met'})",
             f"- whole run {whole:,.0f} paragraphs/s against dedup's own {dedup:,.0f}: {whole / dedup:.3f} "
             f"(target at least 0.5: {'met' if whole / dedup >= 0.5 else 'NOT met'})",
-            f"- the same in CPU seconds of the run process (Parquet is encoded on a second thread while "
-            f"the next batch is computed): largest stage but dedup {cpu[worst] / cpu_total:.0%}, "
+            f"- the same in CPU seconds of the run process (Parquet is encoded on background threads "
+            f"while the next batch is computed): largest stage but dedup {cpu[worst] / cpu_total:.0%}, "
             f"dedup / all stages {cpu['dedup'] / cpu_total:.3f}",
             f"- load average before each run: {loads}"]
 

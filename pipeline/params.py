@@ -100,7 +100,7 @@ class StripParams:
     site_template_min_docs: int = 3
     site_template_max_words: int = 40
     # Strip works on extract's row groups joined up to this many paragraphs (whole documents):
-    # each batch has fixed costs (RE2 compiles every gate pattern per call: about 23 ms a batch),
+    # each batch has fixed costs (the RE2 gates alone, compiled per call: about 6 ms a batch),
     # which row groups of 256 text documents (5,000 paragraphs) paid 16 times for 80,000.
     batch_rows: int = 65_536
     # Fewer paragraphs than this are stripped in one process whatever --workers says: each of

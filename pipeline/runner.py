@@ -142,8 +142,8 @@ def _sliced(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Par
     a document's rows together), each batch merged back, so the files stay as they were cut (a
     corpus of 300 pages is one batch of 256 and one of 44: two workers could not share that).
     Extract's slices are `extract.batch_size` pages (pages are slow, and uneven); strip's (`key`)
-    are two per worker: a call of strip has fixed costs (its RE2 gates are compiled per call,
-    about 23 ms), and 32-document slices of the 804 pages cost more than two workers saved.
+    are two per worker: a call of strip has fixed costs (compiling its RE2 gates alone is about
+    6 ms), and 32-document slices of the 804 pages cost more than two workers saved.
     Ray schedules whole batches over its actors: slicing them would multiply its shard files."""
     if map_fn is not pool.ordered_map:
         return map_fn(task, batches, workers)

@@ -1,6 +1,6 @@
 """Where the time of a run goes: wall and CPU seconds per stage, logged, never written to an output.
 
-CPU seconds are this process's, all its threads (Parquet is encoded on a background thread while
+CPU seconds are this process's, all its threads (Parquet is encoded on background threads while
 the next batch is computed, so a stage's CPU may exceed its wall clock); worker processes' CPU is
 not in them.
 
@@ -64,7 +64,6 @@ def table(times: list[StageTime]) -> str:
     lines.append(f"| total | {sum(t.seconds for t in times):.2f} | 100% | "
                  f"{_cpu(None if None in cpus else sum(c or 0.0 for c in cpus))} | |")
     return "\n".join(lines)
-
 
 
 def _cpu(seconds: float | None) -> str:
