@@ -94,9 +94,13 @@ def test_normalise_fast_path_is_the_same_form(text: str) -> None:
         _normalise_reference(text.encode("ascii", "ignore").decode())
 
 
-def test_needs_of_reads_prefixes_literals_and_cased_literals() -> None:
-    from pipeline.rules.prefilter import needs_of
+def test_a_literal_containing_another_is_not_scanned_for() -> None:
+    # One of the literals must occur; "photo credit" and "photograph" both hold "photo".
+    found = needs_of(re.compile(r"(photo credit|photograph|photo|getty)", re.I))
+    assert found is not None and found.literals == {"photo", "getty"}
 
+
+def test_needs_of_reads_prefixes_literals_and_cased_literals() -> None:
     anchored = needs_of(re.compile(r"^(?!x)(share|follow)( this)? on|^\(?photo:", re.I))
     # Lookaheads take no text; "\(?" is optional: the second branch starts with "(" or "photo:".
     assert anchored is not None and anchored.prefixes == {"share", "follow", "(", "photo:"}

@@ -24,10 +24,10 @@ from typing import Any
 
 from pipeline.rules.parsed import parse as parse_pattern
 
-_REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT}
+REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT}
 # Flags under which the needs read off a pattern hold for what it finds; under any other
 # (ASCII, VERBOSE...) the rule is always tried.
-_PLAIN_FLAGS = re.IGNORECASE | re.UNICODE
+PLAIN_FLAGS = re.IGNORECASE | re.UNICODE
 _Lits = frozenset[str]
 
 
@@ -44,7 +44,7 @@ def _node(op: Any, av: Any) -> _Lits | None:
     if op is C.BRANCH:
         parts = [_sequence(b) for b in av[1]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
-    if op in _REPEATS:
+    if op in REPEATS:
         return _sequence(av[2]) if av[0] >= 1 else None
     if op is C.ATOMIC_GROUP:
         return _sequence(av)
@@ -118,7 +118,7 @@ _DIGIT = ""
 
 def needs_of(pattern: re.Pattern[str]) -> Needs | None:
     """The `Needs` of a rule's pattern, or None when one of its branches needs nothing known."""
-    if pattern.flags & ~_PLAIN_FLAGS:
+    if pattern.flags & ~PLAIN_FLAGS:
         return None
     prefixes: set[str] = set()
     literals: set[str] = set()
@@ -142,6 +142,9 @@ def needs_of(pattern: re.Pattern[str]) -> Needs | None:
         else:
             return None
     window = None if not windows or None in windows else max(windows)  # type: ignore[type-var]
+    # One of the literals must occur: one that contains another is redundant (wherever it occurs,
+    # so does the shorter one), and would cost a scan of every candidate for nothing.
+    literals = {x for x in literals if not any(y != x and y in x for y in literals)}
     return Needs(frozenset(prefixes), frozenset(literals), frozenset(cased), digit, anywhere, window)
 
 
@@ -157,7 +160,7 @@ def _needs_digit(items: Any) -> bool:
             return True
         if op is C.ATOMIC_GROUP and _needs_digit(av):
             return True
-        if op in _REPEATS and av[0] >= 1 and _needs_digit(av[2]):
+        if op in REPEATS and av[0] >= 1 and _needs_digit(av[2]):
             return True
         if op is C.BRANCH and all(_needs_digit(b) for b in av[1]):
             return True
@@ -174,7 +177,7 @@ def _end_width(state: Any, items: list[Any]) -> int | None:
     if not items or items[-1] != (C.AT, C.AT_END):
         return None
     body = items[:-1]
-    if body and body[-1][0] in _REPEATS and body[-1][1][0] == 0 and list(body[-1][1][2]) == _SPACES:
+    if body and body[-1][0] in REPEATS and body[-1][1][0] == 0 and list(body[-1][1][2]) == _SPACES:
         body = body[:-1]
     width = _parser.SubPattern(state, body).getwidth()[1]
     return width if width < C.MAXREPEAT else None
@@ -202,7 +205,7 @@ def _starts(items: list[Any]) -> frozenset[str] | None:
             continue
         if run:
             break
-        if op is C.IN and av == [(C.CATEGORY, C.CATEGORY_DIGIT)]:
+        if op is C.IN and av == _DIGITS:
             return frozenset({_DIGIT})
         if op in (C.ASSERT, C.ASSERT_NOT):
             continue  # zero-width: the match still starts with what follows
@@ -213,7 +216,7 @@ def _starts(items: list[Any]) -> frozenset[str] | None:
         if op is C.BRANCH:
             parts = [_starts(list(b)) for b in av[1]]
             return None if any(p is None for p in parts) else frozenset().union(*parts)
-        if op in _REPEATS:
+        if op in REPEATS:
             first = _starts(list(av[2]))
             if av[0] >= 1 or first is None:
                 return first

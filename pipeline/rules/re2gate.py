@@ -33,12 +33,11 @@ from typing import Any
 
 from pipeline.rules.asciiview import CASED, DIGIT, KINDS, MULTI, OTHER, SPACE, WORD, kind
 from pipeline.rules.parsed import parse as parse_pattern
+from pipeline.rules.prefilter import PLAIN_FLAGS, REPEATS
 
 _CAP = 8  # repeat counts above this are unbounded in the gate
 # What Python's str.split() and `\s` take for whitespace among ASCII characters (with \v, \x1c-\x1f).
 ASCII_SPACE = frozenset(c for c in range(128) if chr(c).isspace())
-_PLAIN_FLAGS = re.IGNORECASE | re.UNICODE
-_REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT}
 _DROPPED_AT = {C.AT_BOUNDARY, C.AT_NON_BOUNDARY, C.AT_UNI_BOUNDARY, C.AT_UNI_NON_BOUNDARY}
 
 
@@ -57,7 +56,7 @@ class _Untranslatable(Exception):
 def superset(pattern: re.Pattern[str]) -> str | None:
     """An RE2 pattern that matches the `ascii_view` of every text `pattern.search` finds
     something in, or None."""
-    if pattern.flags & ~_PLAIN_FLAGS:
+    if pattern.flags & ~PLAIN_FLAGS:
         return None
     parsed = parse_pattern(pattern.pattern, pattern.flags)
     try:
@@ -94,7 +93,7 @@ def _leads_with_run(items: list[Any], flags: int) -> bool:
         return _leads_with_run([*av, *rest], flags)
     if op is C.BRANCH:
         return any(_leads_with_run([*b, *rest], flags) for b in av[1])
-    if op in _REPEATS:
+    if op in REPEATS:
         body = list(av[2])
         return ((av[1] > _CAP and _crosses_words(body, flags)) or _leads_with_run(body, flags)
                 or (av[0] == 0 and _leads_with_run(rest, flags)))
@@ -170,7 +169,7 @@ def _item(op: Any, av: Any, flags: int, final: bool) -> str:
         return f"(?:{_sequence(list(av), flags, final)})"
     if op is C.BRANCH:
         return "(?:" + "|".join(_sequence(list(b), flags, final) for b in av[1]) + ")"
-    if op in _REPEATS:
+    if op in REPEATS:
         return f"(?:{_sequence(list(av[2]), flags, False)}){_count(av[0], av[1])}"
     if op is C.AT:
         return _at(av, final)

@@ -117,15 +117,15 @@ def _key_array(texts: pa.Array, max_words: int) -> tuple[np.ndarray, np.ndarray]
     texts = texts.cast(pa.large_string())  # int64 offsets, whatever the column had
     mapped, offsets = _folded(texts)
     unknown = np.flatnonzero(mapped == _NON_ASCII)  # bytes of characters that are not separators
-    plain = np.diff(np.searchsorted(unknown, offsets)) == 0
-    plain &= pc.is_valid(texts).to_numpy(zero_copy_only=False)
+    present = pc.is_valid(texts).to_numpy(zero_copy_only=False)
+    plain = (np.diff(np.searchsorted(unknown, offsets)) == 0) & present
     n_words = _words_per_text(mapped, offsets)  # exact for plain text, a lower bound for the rest
     short = plain & (n_words > 0) & (n_words <= max_words)
     if short.any():
         # The normal forms over the short texts' bytes only (a fraction of a batch's bytes).
         keys[short] = _hashed(_normal_forms(*_folded(texts.filter(pa.array(short)))))
         valid |= short
-    maybe = ~plain & (n_words <= max_words) & pc.is_valid(texts).to_numpy(zero_copy_only=False)
+    maybe = ~plain & (n_words <= max_words) & present
     other = np.flatnonzero(maybe)
     for i, text in zip(other.tolist(), texts.take(pa.array(other)).to_pylist(), strict=True):
         if (key := _key(text, max_words)) is not None:
