@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 RAW = pa.schema([
     ("source_path", pa.string()),
@@ -99,6 +104,17 @@ ARTICLES = pa.schema([
 
 KEPT = "kept"
 REMOVED = "removed"
+
+
+def write_at(column: pa.Array | pa.ChunkedArray, rows: Sequence[int] | np.ndarray, values: list[Any],
+             type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """`column` with `values` written at `rows` (in row order), the other rows as they were: how
+    the stages after extract set a paragraph's fate columns."""
+    if not len(rows):
+        return column
+    mask = np.zeros(len(column), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(column, pa.array(mask), pa.array(values, type=type_))
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -184,11 +184,9 @@ def filter_shard(table: pa.Table, start: int, marks: Marks) -> pa.Table:
             data[name] = table.column(name)
         else:
             data[name] = table.column(name).combine_chunks().cast(typ)
-        at, vals = values.get(name, (np.zeros(0, np.int64), []))
-        if len(at):
-            mask = np.zeros(n, dtype=bool)
-            mask[marks.positions[at] - start] = True
-            data[name] = pc.replace_with_mask(data[name], pa.array(mask), pa.array(vals, type=typ))
+        if name in values:
+            at, vals = values[name]
+            data[name] = schema.write_at(data[name], marks.positions[at] - start, vals, typ)
     return pa.table(data, schema=schema.PARAGRAPHS)
 
 

@@ -79,11 +79,8 @@ class BatchRows:
         arrays = []
         for f in schema.PARAGRAPHS:
             column = self.source.column(f.name)
-            if f.name in values and values[f.name][0]:
-                at, new = values[f.name]
-                mask = np.zeros(len(column), bool)
-                mask[at] = True
-                column = pc.replace_with_mask(column, pa.array(mask), pa.array(new, column.type))
+            if f.name in values:
+                column = schema.write_at(column, *values[f.name], column.type)
             arrays.append(column.cast(f.type) if column.type != f.type else column)
         return pa.Table.from_arrays(arrays, schema=schema.PARAGRAPHS)
 
