@@ -126,4 +126,4 @@ def test_key_counts_add_up_to_count_keys() -> None:
     assert dict(zip(pairs, total.column("n").to_pylist(), strict=True)) == expected
     index = TemplateIndex.of_counts(total, 3, 5)
     assert index.counts == {("s.com", _key("share this", 5)): 3}
-    assert index.documents_sharing("s.com", "SHARE, this") == 3 and add_counts([]).num_rows == 0
+    assert index.documents_sharing_key("s.com", _key("SHARE, this", 5)) == 3 and add_counts([]).num_rows == 0

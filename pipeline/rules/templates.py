@@ -228,14 +228,9 @@ class TemplateIndex:
         pairs = zip(kept.column("site").to_pylist(), kept.column("key").to_pylist(), strict=True)
         return cls(dict(zip(pairs, kept.column("n").to_pylist(), strict=True)), min_docs, max_words)
 
-    def documents_sharing(self, site: str | None, text: str) -> int:
-        """How many documents of the site hold this paragraph, when that makes it a template."""
-        if site not in self.sites:
-            return 0
-        return self.documents_sharing_key(site, _key(text, self.max_words))
-
     def documents_sharing_key(self, site: str | None, key: int | None) -> int:
-        """`documents_sharing` for a paragraph's key (`key_array`)."""
+        """How many documents of the site hold the paragraph with this key (`key_array`), when that
+        makes it a template."""
         if site is None or key is None:
             return 0
         n = self.counts.get((site, key), 0)

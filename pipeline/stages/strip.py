@@ -89,14 +89,12 @@ def _template_rule(site: str, n_docs: int) -> Rule:
                 reason=f"paragraph recurs in {n_docs} documents of site {site}")
 
 
-def _mark_templates(paras: Sequence[str], marks: list[Rule | None], site: str | None,
-                    index: TemplateIndex | None, shared: Sequence[int] | None = None) -> None:
-    """`shared`: the paragraphs' `TemplateIndex.documents_sharing_keys`, when the caller computed
-    them for a batch."""
-    if index is None or site not in index.sites:
+def _mark_templates(marks: list[Rule | None], site: str | None, index: TemplateIndex | None,
+                    shared: Sequence[int] | None) -> None:
+    """`shared`: the paragraphs' `TemplateIndex.documents_sharing_keys` (None: no site of the
+    batch has templates)."""
+    if index is None or site not in index.sites or shared is None:
         return
-    if shared is None:
-        shared = [index.documents_sharing(site, text) for text in paras]
     for i, n in enumerate(shared):
         if n and marks[i] is None:
             marks[i] = _template_rule(site, n)
@@ -118,24 +116,14 @@ def line_matcher(rules: RuleSet, hostname: str | None, fmt: str | None,
     return found
 
 
-def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
-                  guard_fraction: float, site: str | None = None,
-                  index: TemplateIndex | None = None,
-                  view: heuristics.DocView | None = None, fmt: str | None = None,
-                  matchers: dict[tuple[Any, ...], LineMatcher] | None = None,
-                  shared: Sequence[int] | None = None,
-                  own: list[Rule | None] | None = None,
-                  structural: Sequence[Rule] | None = None) -> DocVerdict:
-    """Line rules (first match wins), site templates, structural heuristics, then the guard.
-    `shared` (see `_mark_templates`), `own` (the line rules' marks) and `structural` (the
-    structural rules that apply to the host and format) when the caller computed them for a batch."""
-    view = view or heuristics.DocView(paras)
-    if own is None:
-        own = line_matcher(rules, hostname, fmt, matchers).marks(paras)
+def mark_document(paras: Sequence[str], guard_fraction: float, site: str | None,
+                  index: TemplateIndex | None, view: heuristics.DocView, shared: Sequence[int] | None,
+                  own: list[Rule | None], structural: Sequence[Rule]) -> DocVerdict:
+    """Line rules (first match wins), site templates, structural heuristics, then the guard, on
+    what the batch computed for this document: `own` (the line rules' marks), `shared` (see
+    `_mark_templates`), `structural` (the structural rules for its host and format)."""
     marks = _apply_actions(own, paras)
-    _mark_templates(paras, marks, site, index, shared)
-    if structural is None:
-        structural = structural_rules(rules, hostname, fmt)
+    _mark_templates(marks, site, index, shared)
     for rule in structural:
         for j in heuristics.REGISTRY[rule.heuristic](view, marks, rule.options):
             marks[j] = marks[j] or rule
@@ -151,15 +139,13 @@ def mark_document(paras: Sequence[str], rules: RuleSet, hostname: str | None,
 
 
 def structural_rules(rules: RuleSet, hostname: str | None, fmt: str | None,
-                     cache: dict[tuple[str | None, str | None], tuple[Rule, ...]] | None = None
-                     ) -> tuple[Rule, ...]:
+                     cache: dict[tuple[str | None, str | None], tuple[Rule, ...]]) -> tuple[Rule, ...]:
     """The structural rules for this host and format, in file order; `cache` shares them between
     the documents of a batch."""
-    found = None if cache is None else cache.get((hostname, fmt))
+    found = cache.get((hostname, fmt))
     if found is None:
-        found = tuple(r for r in rules.structural_rules if r.applies_to(hostname, fmt))
-        if cache is not None:
-            cache[(hostname, fmt)] = found
+        found = cache[(hostname, fmt)] = tuple(r for r in rules.structural_rules
+                                               if r.applies_to(hostname, fmt))
     return found
 
 
@@ -242,8 +228,8 @@ def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: Strip
         texts = rows.texts[start:end]
         host, fmt = hosts.get(doc_id), formats.get(doc_id)
         matcher = line_matcher(rules, host, fmt, matchers)
-        verdict = mark_document(texts, rules, host, guard, sites.get(doc_id), index,
-                                rows.view(start, end, titles.get(doc_id)), fmt, matchers,
+        verdict = mark_document(texts, guard, sites.get(doc_id), index,
+                                rows.view(start, end, titles.get(doc_id)),
                                 None if shared is None else shared[start:end],
                                 batch.marks(matcher, texts, rows.rows, start, end),
                                 structural_rules(rules, host, fmt, structural))
