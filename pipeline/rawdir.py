@@ -90,15 +90,15 @@ def raw_rows(raw_dir: Path, files: list[str], refused: dict[str, tuple[str, str]
         file_done(1)
 
 
-def batches(rows: Iterator[dict[str, Any]], size: int, max_bytes: int | None = None) -> Iterator[pa.Table]:
-    """Raw rows in tables of `size` rows, or fewer once they hold `max_bytes` bytes of content:
-    the same cut whatever consumes them."""
+def batches(rows: Iterator[dict[str, Any]], size: int, max_bytes: int) -> Iterator[pa.Table]:
+    """Raw rows in tables of `size` rows, or fewer once they hold `max_bytes` bytes of content (a
+    record's decoded text counts its characters): the same cut whatever consumes them."""
     batch: list[dict[str, Any]] = []
     held = 0
     for row in rows:
         batch.append(row)
         held += len(row.get("data") or row.get("text") or b"")
-        if len(batch) == size or (max_bytes is not None and held >= max_bytes):
+        if len(batch) == size or held >= max_bytes:
             yield pa.Table.from_pylist(batch, schema=schema.RAW)
             batch, held = [], 0
     if batch:

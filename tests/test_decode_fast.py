@@ -24,6 +24,13 @@ def test_control_ratio_in_bytes_is_the_ratio_in_text() -> None:
         assert decode.control_ratio(text, codecs.BOM_UTF8 + text.encode("utf-8"), "utf-8-sig") == slow
 
 
+def test_control_ratio_in_bytes_for_ascii_and_not_for_utf16() -> None:
+    text = "abc\x01\t"
+    assert decode.control_ratio(text, text.encode("ascii"), "ascii") == decode.control_ratio(text) == 0.2
+    # In UTF-16 the bytes of "abc\x01" hold five NULs: counting them would say 1.25, not 0.25.
+    assert decode.control_ratio("abc\x01", "abc\x01".encode("utf-16-le"), "utf-16-le") == 0.25
+
+
 @pytest.mark.parametrize("data, code", [
     (b"\x01\x02 mostly control \x03\x04\x05\x06\x07\x08\x0e\x0f", "binary_content"),
     (codecs.BOM_UTF8 + b"\x01\x02\x03\x04\x05\x06\x07\x08 x", "binary_content"),

@@ -82,4 +82,4 @@ def test_raw_batches_end_at_their_size_or_their_bytes() -> None:
     rows = [{"source_path": f"f{i}", "data": b"x" * n} for i, n in enumerate([5, 5, 30, 1, 1, 1])]
     sizes = [t.num_rows for t in rawdir.batches(iter(rows), 3, max_bytes=10)]
     assert sizes == [2, 1, 3]  # 5+5 reaches 10; 30 alone; then three rows reach the size
-    assert [t.num_rows for t in rawdir.batches(iter(rows), 4)] == [4, 2]
+    assert [t.num_rows for t in rawdir.batches(iter(rows), 4, max_bytes=10**9)] == [4, 2]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import re
 from collections import Counter
@@ -94,11 +93,8 @@ def decode_bytes(data: bytes, fmt: str, gz_name: bool, params: IngestParams,
     if fmt == "html":
         candidates.append(decode.declared_charset(data))
     candidates.append("utf-8")  # then UTF-8 (most input), before guessing
-    tried: set[str] = set()
-    for enc in candidates:
-        if not enc or codecs.lookup(enc).name in tried:
-            continue  # a declaration of UTF-8 is not tried twice
-        tried.add(codecs.lookup(enc).name)
+    # Each candidate is a Python codec's own name: a declaration of UTF-8 is not tried twice.
+    for enc in dict.fromkeys(c for c in candidates if c):
         try:
             return _checked(data.decode(enc), enc, compression, params, data)
         except UnicodeDecodeError:
