@@ -117,6 +117,22 @@ def write_at(column: pa.Array | pa.ChunkedArray, rows: Sequence[int] | np.ndarra
     return pc.replace_with_mask(column, pa.array(mask), pa.array(values, type=type_))
 
 
+def table_of(sch: pa.Schema, n: int, given: dict[str, Any], base: pa.Table | None = None) -> pa.Table:
+    """A table of `sch` with `n` rows: each column from `given` (Arrow arrays cast to the field's
+    type, anything else converted), else `base`'s column of that name, else nulls."""
+    columns = []
+    for f in sch:
+        if f.name in given:
+            value = given[f.name]
+            arrow = isinstance(value, pa.Array | pa.ChunkedArray)
+            columns.append(value.cast(f.type) if arrow else pa.array(value, f.type))
+        elif base is not None and f.name in base.column_names:
+            columns.append(base.column(f.name).cast(f.type))
+        else:
+            columns.append(pa.nulls(n, f.type))
+    return pa.Table.from_arrays(columns, schema=sch)
+
+
 def empty(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 

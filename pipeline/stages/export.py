@@ -174,17 +174,7 @@ def _articles(docs: pa.Table, t: Tally, keep: np.ndarray, info: RunInfo) -> pa.T
             "n_removed_chrome": t.chrome[keep], "n_removed_duplicate": t.dup[keep], "n_kept": t.kept[keep],
             "strip_guarded": t.guarded[keep], "pipeline_version": [info.pipeline_version] * n,
             "params_hash": [info.params_hash] * n, "rules_hash": [info.rules_hash] * n}
-    columns = []
-    for f in schema.ARTICLES:
-        if f.name in made:
-            value = made[f.name]
-            arrow = isinstance(value, pa.Array | pa.ChunkedArray)
-            columns.append(value.cast(f.type) if arrow else pa.array(value, f.type))
-        elif f.name in docs.column_names:
-            columns.append(docs.column(f.name).cast(f.type))
-        else:
-            columns.append(pa.nulls(n, f.type))
-    return pa.Table.from_arrays(columns, schema=schema.ARTICLES).combine_chunks()
+    return schema.table_of(schema.ARTICLES, n, made, docs).combine_chunks()
 
 
 @dataclass

@@ -53,9 +53,7 @@ class Paragraphs:
         given = {"doc_id": self.doc_id, "para_idx": self.para_idx, "text": self.text,
                  "char_start": self.char_start, "char_end": self.char_end, "status": [schema.KEPT] * n,
                  "tag": self.tag, "link_density": self.link_density}
-        return pa.Table.from_arrays(
-            [pa.array(given[f.name], f.type) if f.name in given else pa.nulls(n, f.type)
-             for f in schema.PARAGRAPHS], schema=schema.PARAGRAPHS)
+        return schema.table_of(schema.PARAGRAPHS, n, given)
 
 
 @dataclass
@@ -90,10 +88,7 @@ def documents_table(documents: pa.Table, found: Found) -> pa.Table:
         "date": [ex.date if ex else None for ex in pages], "site": [ex.site if ex else None for ex in pages],
         "hostname": [(ex.hostname if ex else None) or host(u) for u, ex in zip(urls, pages, strict=True)],
         "extracted_text": extracted_text(rows.column("content"), pages)}
-    columns = [rows.column(f.name) if f.name not in made
-               else made[f.name] if isinstance(made[f.name], pa.ChunkedArray | pa.Array)
-               else pa.array(made[f.name], f.type) for f in schema.DOCUMENTS]
-    return pa.Table.from_arrays(columns, schema=schema.DOCUMENTS).combine_chunks()
+    return schema.table_of(schema.DOCUMENTS, rows.num_rows, made, rows).combine_chunks()
 
 
 def extracted_text(content: pa.ChunkedArray, pages: list[Extracted | None]) -> pa.Array | pa.ChunkedArray:
@@ -121,10 +116,7 @@ def paragraphs_table(documents: pa.Table, plain: np.ndarray, split: text_split.S
     given = {"doc_id": documents.column("doc_id").take(pa.array(doc_rows)), "para_idx": split.para_idx,
              "text": split.text, "char_start": split.char_start, "char_end": split.char_end,
              "status": pa.repeat(pa.scalar(schema.KEPT), n)}
-    table = pa.Table.from_arrays(
-        [pa.array(given[f.name], f.type) if isinstance(given.get(f.name), np.ndarray)
-         else given[f.name] if f.name in given else pa.nulls(n, f.type) for f in schema.PARAGRAPHS],
-        schema=schema.PARAGRAPHS)
+    table = schema.table_of(schema.PARAGRAPHS, n, given)
     if not found.para_rows:
         return table.combine_chunks()
     # Each part is in order, and no document is in both: a stable sort by row interleaves them.
