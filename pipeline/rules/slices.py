@@ -11,10 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
 
 SLICE_ROWS = 4096
 T = TypeVar("T")
+
+
+def utf8_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's UTF-8 bytes (a view, no copy: only this array's, though a slice's buffer
+    is its parent's) and the int64 offsets, from 0, that delimit each string in them."""
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    _, offsets_buf, data_buf = texts.buffers()
+    if offsets_buf is None:  # an empty array may have no buffers
+        return np.zeros(0, np.uint8), np.zeros(len(texts) + 1, np.int64)
+    offsets = np.frombuffer(offsets_buf, width)[texts.offset:texts.offset + len(texts) + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    return data[offsets[0]:offsets[-1]], offsets - offsets[0]
 
 
 def by_slices(texts: pa.Array, fn: Callable[[pa.Array], T], slice_rows: int = SLICE_ROWS) -> list[T]:

@@ -136,13 +136,9 @@ def _key_array(texts: pa.Array, max_words: int) -> tuple[np.ndarray, np.ndarray]
 def _folded(texts: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
     """The texts' bytes mapped by `_FOLD`, each `SEPARATORS` character's bytes spaces, and
     offsets (from 0) that delimit each text in them."""
-    offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset:texts.offset + len(texts) + 1]
-    data = texts.buffers()[2]
-    # Only this array's bytes: a slice's buffer is its parent's (a whole batch).
-    span = memoryview(data if data is not None else b"")[offsets[0]:offsets[-1]]
-    raw = np.frombuffer(span, np.uint8)
+    raw, offsets = slices.utf8_bytes(texts)
     # bytes.translate: one C loop over a table, twice as fast as indexing `_FOLD` with the bytes.
-    mapped = np.frombuffer(bytearray(span).translate(_FOLD_TABLE), np.uint8)
+    mapped = np.frombuffer(bytearray(raw).translate(_FOLD_TABLE), np.uint8)
     for lead, tails in _SEPARATOR_BYTES.items():
         at = np.flatnonzero(raw == lead)
         for tail in tails:
@@ -152,7 +148,7 @@ def _folded(texts: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
                 hit = hit[raw[hit + j] == byte]
             for j in range(len(tail) + 1):
                 mapped[hit + j] = _SPACE
-    return mapped, offsets - offsets[0]
+    return mapped, offsets
 
 
 def _normal_forms(mapped: np.ndarray, offsets: np.ndarray) -> pa.LargeStringArray:

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.rules import slices
+
 # Exactly the characters str.strip() removes (those for which str.isspace() is true), given to
 # utf8_trim explicitly: Arrow's own whitespace table (utf8_trim_whitespace) agrees with Python's
 # today, but it is another library's table, and a different Unicode version could move it.
@@ -53,12 +55,7 @@ class SplitColumn:
 
 def _has_other_line_ends(content: pa.StringArray) -> bool:
     """Whether any string holds "\r", U+2028 or U+2029, read in its UTF-8 bytes (no copy)."""
-    _, offsets_buf, data_buf = content.buffers()
-    if data_buf is None or len(content) == 0:
-        return False
-    width = np.int64 if pa.types.is_large_string(content.type) else np.int32
-    first, last = np.frombuffer(offsets_buf, width)[[content.offset, content.offset + len(content)]]
-    data = np.frombuffer(data_buf, np.uint8)[first:last]
+    data, _ = slices.utf8_bytes(content)
     if (data == 0x0D).any():
         return True
     lead = np.flatnonzero(data[:-2] == 0xE2)
