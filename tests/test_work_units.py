@@ -31,6 +31,23 @@ def test_split_map_merges_each_batch_back_in_order() -> None:
                           {"n": 3, "ids": [7, 8, 9]}]
 
 
+def test_slices_shrink_near_the_end_so_workers_finish_together() -> None:
+    # Far from the end: full slices. Near it: at most a quarter of a worker's share of what is
+    # left, down to single rows, so no worker is left alone with a slow slice of 32 pages.
+    assert pool.tail_starts(90, 32, 804, 2) == [0, 32, 64]
+    starts = pool.tail_starts(90, 32, 90, 2)
+    sizes = [b - a for a, b in zip(starts, [*starts[1:], 90], strict=True)]
+    assert sizes[0] == 12 and sizes[-7:] == [1] * 7 and sizes == sorted(sizes, reverse=True)
+    assert pool.tail_starts(0, 32, 0, 2) == [0]  # an empty batch is still one (empty) slice
+
+
+def test_split_map_with_a_total_merges_the_same_batches() -> None:
+    batches = [pa.table({"x": list(range(start, start + n))}) for start, n in ((0, 40), (40, 0), (40, 9))]
+    plain = list(pool.split_map(_rows, batches, 8, 2, _merge))
+    assert list(pool.split_map(_rows, batches, 8, 2, _merge, total=49)) == plain
+    assert [m["n"] for m in plain] == [40, 0, 9]
+
+
 def test_a_slice_sent_to_a_worker_carries_only_its_own_rows() -> None:
     # An Arrow slice pickles its parent's whole buffers: every 32-page slice shipped its batch.
     batch = pa.table({"x": list(range(1000)), "text": [f"page {i} " * 50 for i in range(1000)]})
