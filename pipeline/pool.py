@@ -110,6 +110,28 @@ def start_server() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+def _executor(task: Callable[[Any], Any], workers: int) -> ProcessPoolExecutor:
+    """Workers forked from the fork server, each given `task` once and logging as this process does."""
+    _CTX.set_forkserver_preload(list(_PRELOAD))  # read when the server starts (the first pool)
+    return ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
+                               initargs=(task, logging.getLogger().getEffectiveLevel(), os.getpid()))
+
+
+class Background:
+    """`task(item)` in a process of its own (forked from the fork server, as pool workers are)
+    while this one goes on; `result()` waits for it, `close()` ends it."""
+
+    def __init__(self, task: Callable[[Any], Any], item: Any) -> None:
+        self._pool = _executor(task, 1)
+        self._future = self._pool.submit(_call, item)
+
+    def result(self) -> Any:
+        return self._future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
                 window: int = 2) -> Iterator[Any]:
     """`map(task, items)` over `workers` processes, yielding results in the order of `items`, with
@@ -123,9 +145,7 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
         yield from map(task, itertools.chain(head, items))
         return
     items = itertools.chain(head, items)
-    _CTX.set_forkserver_preload(list(_PRELOAD))  # read when the server starts (the first pool)
-    pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
-                               initargs=(task, logging.getLogger().getEffectiveLevel(), os.getpid()))
+    pool = _executor(task, workers)
     pending: deque[Future] = deque()
     try:
         for item in items:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import __version__, dedup_run, pool, rawdir, schema, tasks, timing
+from pipeline import __version__, dedup_run, pool, presign, rawdir, schema, tasks, timing
 from pipeline import parquet_io as pio
 from pipeline.dedup import plan
 from pipeline.export_errors import AccountingError, UnsafePathError
@@ -221,10 +221,10 @@ def run_strip(out: Path, params: Params, workers: int = 1,
     return counters
 
 
-def run_dedup(out: Path, params: Params, workers: int = 1,
-              map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
+def run_dedup(out: Path, params: Params, workers: int = 1, map_fn: Mapper = pool.ordered_map,
+              presigned: Path | None = None) -> dict[str, Any]:
     """dedup's signing and band phases over `workers` (any count gives the same bytes); the merge
-    and the filter in this process."""
+    and the filter in this process. `presigned`: the paragraphs signed ahead (`pipeline.presign`)."""
     src = _need(stage_dir(out, "strip") / "paragraphs.parquet", "strip")
     docs = pio.read_table(stage_dir(out, "extract") / "documents.parquet", columns=["doc_id", "date"])
     status = pio.read_table(src, columns=["status"]).column("status")
@@ -235,7 +235,7 @@ def run_dedup(out: Path, params: Params, workers: int = 1,
             bar.update(k)
 
         counters = dedup_run.run(src, stage_dir(out, "dedup"), params.dedup, dedup.dates_of(docs), progress,
-                                 plan.Run(map_fn, workers))
+                                 plan.Run(map_fn, workers), presigned)
     _write_metrics(out, "dedup", counters)
     _summary("dedup", counters["kept"], counters["paragraphs_in"], "paragraphs")
     return counters
@@ -305,17 +305,28 @@ def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[
 
 def run_all_timed(raw_dir: Path, out: Path, params: Params,
                   workers: int = 1) -> tuple[dict[str, dict[str, Any]], list[timing.StageTime]]:
-    """`run_all`, also returning each stage's time; the table of them ends the run's log."""
+    """`run_all`, also returning each stage's time; the table of them ends the run's log.
+
+    With more than one worker, dedup's signing runs in a process of its own while strip runs
+    (`pipeline.presign`): one stage at a time would leave a core idle."""
+    ahead = presign.Ahead(workers > 1, stage_dir(out, "extract") / "paragraphs.parquet",
+                          stage_dir(out, "dedup"), params.dedup)
+
+    def strip_step() -> dict[str, Any]:
+        ahead.start()
+        return run_strip(out, params, workers)
+
     steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
              "extract": lambda: run_extract(out, params, workers),
-             "strip": lambda: run_strip(out, params, workers),
-             "dedup": lambda: run_dedup(out, params, workers),
+             "strip": strip_step,
+             "dedup": lambda: run_dedup(out, params, workers, presigned=ahead.folder()),
              "export": lambda: run_export(out, params)}
     results: dict[str, dict[str, Any]] = {}
     times: list[timing.StageTime] = []
-    for stage, step in steps.items():
-        results[stage], took = timing.timed(stage, step)
-        times.append(took)
+    with ahead:
+        for stage, step in steps.items():
+            results[stage], took = timing.timed(stage, step)
+            times.append(took)
     log.info("time per stage (wall clock, %d worker%s):\n%s", workers, "" if workers == 1 else "s",
              timing.table(times))
     return results, times

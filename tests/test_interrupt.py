@@ -52,11 +52,12 @@ def _files(out: Path) -> dict[str, bytes]:
 
 def _assert_nothing_partial(out: Path) -> None:
     """Every file a reader would open is complete; temporaries are dot-files ending in .tmp, and
-    dedup's band keys in a `.work-*` folder that the next run deletes."""
+    dedup's band keys and the paragraphs signed ahead are in `.work-*` and `.presign-*` folders
+    that the next run deletes."""
     for p in out.rglob("*"):
         if not p.is_file() or (p.name.startswith(".") and p.name.endswith(".tmp")):
             continue
-        if any(part.startswith(".work-") for part in p.relative_to(out).parts):
+        if any(part.startswith((".work-", ".presign-")) for part in p.relative_to(out).parts):
             continue
         if p.suffix == ".parquet":
             pq.read_table(p)  # a torn file fails here (no footer)

@@ -92,6 +92,18 @@ def sign(texts: list[str], rows: np.ndarray, p: DedupParams) -> Signed:
                   rows[sk.mh_rows], keys, sig)
 
 
+def live_part(part: Signed, row_at: np.ndarray) -> Signed:
+    """The live rows of a part signed by input position (`rows` and `mh_rows` are positions, as
+    `sign` gives them for every paragraph of a file), renumbered to global rows through `row_at`
+    (-1: not live). Rows are signed one by one, so this equals signing the live rows alone."""
+    live = row_at[part.rows] >= 0
+    mh_live = row_at[part.mh_rows] >= 0
+    return Signed(row_at[part.rows[live]], part.n_words[live], part.exact[live], part.n_shingles[live],
+                  part.n_chars[live], part.n_sampled[live], part.sample_hash[np.repeat(live, part.n_sampled)],
+                  row_at[part.mh_rows[mh_live]], np.ascontiguousarray(part.keys[:, mh_live]),
+                  None if part.sig is None else part.sig[mh_live])
+
+
 def gather(parts: list[Signed], n_rows: int) -> RowStats:
     """Every shard's per-row values at their global rows (shards in any order)."""
     n_words, n_shingles, n_sampled = (np.zeros(n_rows, dtype=np.int32) for _ in range(3))

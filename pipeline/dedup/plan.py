@@ -18,13 +18,16 @@ import pyarrow as pa
 from pipeline.dedup import tasks
 from pipeline.dedup.bands import candidates_datasketch, id_bits, unique_pairs
 from pipeline.dedup.decide import Decisions, decide
-from pipeline.dedup.phases import RowIndex, Signed, gather, index_rows, rank
+from pipeline.dedup.phases import RowIndex, Signed, gather, index_rows, live_part, rank
 from pipeline.dedup.sketch import RowStats
 from pipeline.dedup.tasks import Run
 from pipeline.params import DedupParams
 
 KEY_COLUMNS = ["doc_id", "para_idx", "status"]
 Progress = Callable[[str, int], object]
+# Part i of the input signed ahead: `shard_rows` positions from i * shard_rows, every paragraph
+# (live or not) signed, `rows` and `mh_rows` being positions.
+Presigned = Callable[[int], Signed]
 
 
 class Source(Protocol):
@@ -93,11 +96,26 @@ def _sign_shards(source: Source, ix: RowIndex, store: KeyStore, p: DedupParams,
             live = np.flatnonzero(rows >= 0)
             yield tasks.sign_shard(shard.column("text").take(pa.array(live)), rows[live])
 
-    parts = []
+    parts: list[Signed] = []
     for i, signed in enumerate(run.map_fn(tasks.SignTask(p), items(), run.workers)):
-        store.put(i, signed.mh_rows, signed.keys)
-        parts.append(replace(signed, keys=np.zeros((0, 0), np.uint64)))
-        progress("sketch", len(signed.rows))
+        _keep(store, i, signed, parts, progress)
+    return parts
+
+
+def _keep(store: KeyStore, i: int, signed: Signed, parts: list[Signed], progress: Progress) -> None:
+    """Shard `i`'s band keys to the store; the rest (small) to `parts`."""
+    store.put(i, signed.mh_rows, signed.keys)
+    parts.append(replace(signed, keys=np.zeros((0, 0), np.uint64)))
+    progress("sketch", len(signed.rows))
+
+
+def _presigned_shards(presigned: Presigned, ix: RowIndex, store: KeyStore, p: DedupParams,
+                      progress: Progress) -> list[Signed]:
+    """Phase 2 signed ahead (`pipeline.presign`): shard i is part i, every paragraph of the input
+    signed by position; only its live rows are kept."""
+    parts: list[Signed] = []
+    for i, _ in enumerate(range(0, len(ix.row_at), p.shard_rows)):
+        _keep(store, i, live_part(presigned(i), ix.row_at), parts, progress)
     return parts
 
 
@@ -133,12 +151,16 @@ def _candidates_datasketch(parts: list[Signed], p: DedupParams, n: int) -> Calla
 
 
 def decide_corpus(source: Source, store: KeyStore, p: DedupParams, dates: dict[str, str | None],
-                  progress: Progress, run: Run | None = None) -> Decided:
+                  progress: Progress, run: Run | None = None, presigned: Presigned | None = None) -> Decided:
     """Index, sign every shard, then the merge: every decision for the live rows of `source`.
-    `run` maps the signing and band phases (default: in this process)."""
+    `run` maps the signing and band phases (default: in this process); `presigned`: the shards
+    signed ahead, checked against `source` by the caller."""
     run = run or Run()
     ix = index_rows(source.keys())
-    parts = _sign_shards(source, ix, store, p, progress, run)
+    if presigned is not None:
+        parts = _presigned_shards(presigned, ix, store, p, progress)
+    else:
+        parts = _sign_shards(source, ix, store, p, progress, run)
     stats = gather(parts, ix.n_rows)
     if p.backend == "datasketch":
         candidates = _candidates_datasketch(parts, p, ix.n_rows)
