@@ -118,18 +118,42 @@ def _executor(task: Callable[[Any], Any], workers: int) -> ProcessPoolExecutor:
 
 
 class Background:
-    """`task(item)` in a process of its own (forked from the fork server, as pool workers are)
-    while this one goes on; `result()` waits for it, `close()` ends it."""
+    """`task(item)` in a process of its own, forked from the fork server as pool workers are,
+    while this one goes on; `result()` waits for it, `close()` kills it if it is still running
+    (a run that failed or was interrupted does not wait for work nobody will read)."""
 
     def __init__(self, task: Callable[[Any], Any], item: Any) -> None:
-        self._pool = _executor(task, 1)
-        self._future = self._pool.submit(_call, item)
+        _CTX.set_forkserver_preload(list(_PRELOAD))
+        self._conn, send = _CTX.Pipe(duplex=False)
+        self._proc = _CTX.Process(target=_background, daemon=True, args=(
+            task, item, send, logging.getLogger().getEffectiveLevel(), os.getpid()))
+        self._proc.start()
+        send.close()
 
     def result(self) -> Any:
-        return self._future.result()
+        try:
+            status, value = self._conn.recv()
+        except EOFError:
+            self._proc.join()
+            raise RuntimeError(f"the process died (exit code {self._proc.exitcode})") from None
+        if status == "error":
+            raise RuntimeError(value)
+        return value
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join()
+        self._conn.close()
+
+
+def _background(task: Callable[[Any], Any], item: Any, conn: Any, log_level: int, run_pid: int) -> None:
+    _install(task, log_level, run_pid)
+    try:
+        reply = ("ok", _call(item))
+    except Exception as exc:  # the parent decides what a failure means
+        reply = ("error", f"{type(exc).__name__}: {exc}")
+    conn.send(reply)
 
 
 def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,

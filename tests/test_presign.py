@@ -116,3 +116,20 @@ def test_dedup_removes_parts_a_killed_run_left_but_not_its_own(tmp_path: Path) -
     own = _signed_ahead(src, dest / ".presign-own", p)
     assert _run_ahead(src, dest, p, own) == _run_files(src, tmp_path / "plain", p)
     assert not stale.exists() and own.is_dir()
+
+
+def test_background_returns_raises_and_is_killed_on_close() -> None:
+    import time
+
+    from pipeline import pool
+
+    job = pool.Background(abs, -3)
+    assert job.result() == 3
+    job.close()
+    failing = pool.Background(int, "not a number")
+    with pytest.raises(RuntimeError, match="ValueError: invalid literal"):
+        failing.result()
+    failing.close()
+    slow, start = pool.Background(time.sleep, 60), time.monotonic()
+    slow.close()  # a run that stops early does not wait for work nobody will read
+    assert time.monotonic() - start < 10
