@@ -308,12 +308,13 @@ def run_all_timed(raw_dir: Path, out: Path, params: Params,
     """`run_all`, also returning each stage's time; the table of them ends the run's log.
 
     With more than one worker, dedup's signing runs in a process of its own while strip runs
-    (`pipeline.presign`): one stage at a time would leave a core idle."""
+    (`pipeline.presign`; not for a small corpus): one stage at a time would leave a core idle."""
     ahead = presign.Ahead(workers > 1, stage_dir(out, "extract") / "paragraphs.parquet",
                           stage_dir(out, "dedup"), params.dedup)
+    results: dict[str, dict[str, Any]] = {}
 
     def strip_step() -> dict[str, Any]:
-        ahead.start()
+        ahead.start(results["extract"].get("paragraphs", 0))
         return run_strip(out, params, workers)
 
     steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
@@ -321,7 +322,6 @@ def run_all_timed(raw_dir: Path, out: Path, params: Params,
              "strip": strip_step,
              "dedup": lambda: run_dedup(out, params, workers, presigned=ahead.folder()),
              "export": lambda: run_export(out, params)}
-    results: dict[str, dict[str, Any]] = {}
     times: list[timing.StageTime] = []
     with ahead:
         for stage, step in steps.items():

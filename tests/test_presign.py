@@ -80,15 +80,21 @@ def test_parts_of_other_paragraphs_are_not_used(tmp_path: Path, caplog: pytest.L
         assert USED not in caplog.text and "signing them again" in caplog.text, name
 
 
-def test_pipeline_run_signs_ahead_with_workers_and_cleans_up(tmp_path: Path,
+def test_pipeline_run_signs_ahead_with_workers_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     params = Params()
     runner.run_all(RAW, tmp_path / "one", params, workers=1)
     with caplog.at_level(logging.INFO):
+        runner.run_all(RAW, tmp_path / "small", params, workers=2)
+    assert USED not in caplog.text  # the sample corpus is too small to be worth a process
+    monkeypatch.setattr(presign, "MIN_PARAGRAPHS", 1)
+    with caplog.at_level(logging.INFO):
         runner.run_all(RAW, tmp_path / "two", params, workers=2)
     assert USED in caplog.text
     for one in sorted((tmp_path / "one").rglob("*.parquet")):
-        assert one.read_bytes() == (tmp_path / "two" / one.relative_to(tmp_path / "one")).read_bytes(), one
+        for other in ("small", "two"):
+            twin = tmp_path / other / one.relative_to(tmp_path / "one")
+            assert one.read_bytes() == twin.read_bytes(), (one, other)
     assert not list((tmp_path / "two").rglob(".presign-*"))
 
 
@@ -96,13 +102,16 @@ def test_a_failed_signing_ahead_leaves_dedup_to_sign(tmp_path: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     ahead = presign.Ahead(True, tmp_path / "missing.parquet", tmp_path / "dedup", DedupParams())
     with ahead:
-        ahead.start()
+        ahead.start(presign.MIN_PARAGRAPHS)
         assert len(list((tmp_path / "dedup").glob(".presign-*"))) == 1
         assert ahead.folder() is None
     assert "signing ahead failed" in caplog.text
     assert not list((tmp_path / "dedup").glob(".presign-*"))
     off = presign.Ahead(False, tmp_path / "missing.parquet", tmp_path / "off", DedupParams())
-    off.start()
+    off.start(presign.MIN_PARAGRAPHS)
+    few = presign.Ahead(True, tmp_path / "missing.parquet", tmp_path / "few", DedupParams())
+    few.start(presign.MIN_PARAGRAPHS - 1)
+    assert few.folder() is None and not (tmp_path / "few").exists()
     assert off.folder() is None and not (tmp_path / "off").exists()
 
 
