@@ -8,8 +8,9 @@ imports included), so nothing warm is shared between what is compared:
   by name) against a loop of `trafilatura.extract` over the same files with the options the
   pipeline uses (metadata, extensive date search, links, tables; `same options`), and with
   trafilatura's defaults for reference; then `pipeline run --workers 2`, and the same loop in two
-  processes sharing the pages (how far extraction alone scales here). The three run side by
-  side in each round, so each round's ratios share one load; medians over `--runs` rounds.
+  processes sharing the pages (how far extraction alone scales here). Each round runs the four
+  in one order and then in reverse, and compares the means of each pair, so each round's ratios
+  share one load and a steady drift of the machine cancels out; medians over `--runs` rounds.
 - Text path: seed-shaped documents (a title and 19 paragraphs taken from the development sets'
   gold texts, with planted copies) through `pipeline run --workers 1`; documents/s and
   paragraphs/s per stage.
@@ -122,15 +123,27 @@ def trafilatura_shared(folder: Path, parts: int) -> tuple[float, float]:
 
 
 def html_round(html: Path, work: Path, with_defaults: bool) -> dict[str, object]:
+    """One round: trafilatura's loop, `pipeline run` with 1 and with 2 workers, trafilatura in
+    two processes, then the same four in reverse order. Each figure compared is the mean of its
+    pair, so a machine that slows down (or speeds up) steadily over the round biases no ratio:
+    on this shared VM, trafilatura's loop took 35 s in one round and 45 s a few rounds later."""
     load = _load()[0]
-    rnd: dict[str, object] = {"trafilatura_same": _run_trafilatura(html, "same"),
-                              "trafilatura_same_2p": trafilatura_shared(html, 2)[0]}
+    timers = {"trafilatura_same": lambda: _run_trafilatura(html, "same"),
+              "w1": lambda: _run_pipeline(html, work / "out_html_w1", 1),
+              "w2": lambda: _run_pipeline(html, work / "out_html_w2", 2),
+              "trafilatura_same_2p": lambda: trafilatura_shared(html, 2)[0]}
+    rnd: dict[str, object] = {key: [] for key in timers}
+    for key in [*timers, *reversed(timers)]:
+        rnd[key].append(timers[key]())
     if with_defaults:
         rnd["trafilatura_defaults"] = _run_trafilatura(html, "defaults")
-    rnd["w1"] = _run_pipeline(html, work / "out_html_w1", 1)
-    rnd["w2"] = _run_pipeline(html, work / "out_html_w2", 2)
     rnd["load"] = (load, _load()[0])
     return rnd
+
+
+def _mean_wall(values: list) -> float:
+    """The mean of a round's pair of timings (seconds, or a pipeline run's record)."""
+    return statistics.fmean(v["wall"] if isinstance(v, dict) else v for v in values)
 
 
 def write_pages(bench: Path, folder: Path, limit: int | None) -> int:
@@ -206,26 +219,30 @@ def html_report(rounds: list[dict], n_pages: int) -> list[str]:
              "pipeline 2 workers s | 1 worker / trafilatura same | 1 worker / defaults | "
              "2 workers speed-up | trafilatura alone, 2 processes s | its speed-up | load before, after |",
              "|---" * 11 + "|"]
-    for i, r in enumerate(rounds, 1):
-        same, dflt = r["trafilatura_same"], r.get("trafilatura_defaults")
-        w1, w2 = r["w1"]["wall"], r["w2"]["wall"]
+    means = [{k: _mean_wall(r[k]) for k in ("trafilatura_same", "w1", "w2", "trafilatura_same_2p")}
+             for r in rounds]
+    for i, (r, m) in enumerate(zip(rounds, means, strict=True), 1):
+        same, dflt, w1, w2 = m["trafilatura_same"], r.get("trafilatura_defaults"), m["w1"], m["w2"]
         dflt_s, dflt_ratio = (f"{dflt:.1f}", f"{w1 / dflt:.2f}") if dflt else ("-", "-")
         lines.append(f"| {i} | {same:.1f} | {dflt_s} | {w1:.1f} | {w2:.1f} | {w1 / same:.2f} | "
-                     f"{dflt_ratio} | {w1 / w2:.2f}x | {r['trafilatura_same_2p']:.1f} | "
-                     f"{same / r['trafilatura_same_2p']:.2f}x | {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
-    ratio = _med([r["w1"]["wall"] / r["trafilatura_same"] for r in rounds])
-    speedup = _med([r["w1"]["wall"] / r["w2"]["wall"] for r in rounds])
-    traf2 = _med([r["trafilatura_same"] / r["trafilatura_same_2p"] for r in rounds])
+                     f"{dflt_ratio} | {w1 / w2:.2f}x | {m['trafilatura_same_2p']:.1f} | "
+                     f"{same / m['trafilatura_same_2p']:.2f}x | {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
+    ratio = _med([m["w1"] / m["trafilatura_same"] for m in means])
+    speedup = _med([m["w1"] / m["w2"] for m in means])
+    traf2 = _med([m["trafilatura_same"] / m["trafilatura_same_2p"] for m in means])
     lines += ["", f"- median ratio, pipeline (1 worker) / trafilatura.extract with the same options: "
               f"**{ratio:.3f}** (target at most 1.10: {'met' if ratio <= 1.10 else 'NOT met'})",
               f"- median speed-up of 2 workers over 1: **{speedup:.3f}x** "
               f"(target at least 1.8: {'met' if speedup >= 1.8 else 'NOT met'})",
               f"- median speed-up of trafilatura alone, 2 processes over 1 in the same rounds (the "
               f"ceiling for 2 workers on this machine): {traf2:.3f}x",
-              "", "Time per stage, pipeline with 1 worker (seconds inside the run; the child's wall "
-              "clock above also has interpreter start-up and imports):", ""]
-    return lines + _stage_rows([r["w1"] for r in rounds], rounds[0]["w1"]["documents"],
-                               rounds[0]["w1"]["paragraphs"])
+              "", "Time per stage, pipeline with 1 and with 2 workers (seconds inside the run, "
+              "medians of every run; the child's wall clock above also has interpreter start-up and "
+              "imports):", ""]
+    runs = {w: [run for r in rounds for run in r[w]] for w in ("w1", "w2")}
+    first = runs["w1"][0]
+    return [*lines, "1 worker:", "", *_stage_rows(runs["w1"], first["documents"], first["paragraphs"]),
+            "", "2 workers:", "", *_stage_rows(runs["w2"], first["documents"], first["paragraphs"])]
 
 
 def text_report(runs: list[dict]) -> list[str]:
