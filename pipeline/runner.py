@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -21,7 +20,7 @@ import pyarrow.parquet as pq
 from pipeline import __version__, dedup_run, pool, presign, rawdir, schema, tasks, timing
 from pipeline import parquet_io as pio
 from pipeline.dedup import plan
-from pipeline.export_errors import AccountingError, UnsafePathError
+from pipeline.export_errors import UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult, merge_counters, merge_results
@@ -241,30 +240,6 @@ def run_dedup(out: Path, params: Params, workers: int = 1, map_fn: Mapper = pool
     return counters
 
 
-def _aligned(docs: Iterator[pa.Table], paras: Iterator[pa.Table]) -> Iterator[tuple[pa.Table, pa.Table]]:
-    """Each batch of documents with its paragraphs, both read in stage order (extract wrote them in
-    the same document order and later stages keep it), one row group at a time."""
-    carry: pa.Table | None = None
-    for batch in docs:
-        ids = batch.column("doc_id")
-        parts = []
-        while True:
-            carry = carry if carry is not None and carry.num_rows else next(paras, None)
-            if carry is None:
-                break
-            inside = pc.is_in(carry.column("doc_id"), value_set=ids).to_numpy(zero_copy_only=False)
-            n = len(inside) if inside.all() else int(np.argmin(inside))
-            parts.append(carry.slice(0, n))
-            carry = carry.slice(n)
-            if carry.num_rows:
-                break
-        yield batch, pa.concat_tables(parts) if parts else schema.PARAGRAPHS.empty_table()
-    rest = next((t for t in [carry, *paras] if t is not None and t.num_rows), None)
-    if rest is not None:
-        raise AccountingError(f"paragraphs of {rest.column('doc_id')[0].as_py()!r} come after the last "
-                              f"document row: a document without a row, or paragraphs out of order")
-
-
 def run_export(out: Path, params: Params) -> dict[str, Any]:
     ing, ext, ded = stage_dir(out, "ingest"), stage_dir(out, "extract"), stage_dir(out, "dedup")
     _need(ded / "paragraphs.parquet", "dedup")
@@ -279,7 +254,7 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
     outputs = {"articles": schema.ARTICLES, "paragraphs": schema.PARAGRAPHS}
     # Streamed batch by batch; nothing is renamed into place unless the ledger closes cleanly.
     with pio.StreamWriters(out, outputs, params.export.compression) as writers:
-        pairs = _aligned(pio.iter_row_groups(ext / "documents.parquet", columns=cols),
+        pairs = export.aligned(pio.iter_row_groups(ext / "documents.parquet", columns=cols),
                          pio.iter_row_groups(ded / "paragraphs.parquet"))
         for docs, paras in pairs:
             res = export.export_batch(docs, paras, info)

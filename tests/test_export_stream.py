@@ -15,6 +15,7 @@ from pipeline import parquet_io as pio
 from pipeline import rawdir, runner, schema
 from pipeline.export_errors import AccountingError
 from pipeline.params import IngestParams, Params, StripParams
+from pipeline.stages import export
 
 
 def _frames(out: Path) -> dict[str, pd.DataFrame]:
@@ -48,14 +49,14 @@ def _paras(*ids: str) -> pa.Table:
 
 
 def test_paragraphs_are_matched_to_their_batch_across_row_groups() -> None:
-    pairs = list(runner._aligned(iter([_docs("a", "b"), _docs("c")]),
+    pairs = list(export.aligned(iter([_docs("a", "b"), _docs("c")]),
                                  iter([_paras("a", "a", "b"), _paras("b", "c"), _paras("c")])))
     assert [p.column("doc_id").to_pylist() for _, p in pairs] == [["a", "a", "b", "b"], ["c", "c"]]
 
 
 def test_paragraphs_after_the_last_document_stop_the_export() -> None:
     with pytest.raises(AccountingError, match="paragraphs of 'z' come after the last document row"):
-        list(runner._aligned(iter([_docs("a")]), iter([_paras("a", "z")])))
+        list(export.aligned(iter([_docs("a")]), iter([_paras("a", "z")])))
 
 
 def test_export_batch_tallies_each_document_in_para_idx_order() -> None:

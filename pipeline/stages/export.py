@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,3 +245,27 @@ def run(documents: pa.Table, paragraphs: pa.Table, rejects: pa.Table, info: RunI
     counters = ledger.close(all_rejects)
     return StageResult({"articles": res.tables["articles"], "paragraphs": res.tables["paragraphs"],
                         "rejects": all_rejects}, all_rejects, counters)
+
+
+def aligned(docs: Iterator[pa.Table], paras: Iterator[pa.Table]) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """Each batch of documents with its paragraphs, both read in stage order (extract wrote them in
+    the same document order and later stages keep it), one row group at a time."""
+    carry: pa.Table | None = None
+    for batch in docs:
+        ids = batch.column("doc_id")
+        parts = []
+        while True:
+            carry = carry if carry is not None and carry.num_rows else next(paras, None)
+            if carry is None:
+                break
+            inside = pc.is_in(carry.column("doc_id"), value_set=ids).to_numpy(zero_copy_only=False)
+            n = len(inside) if inside.all() else int(np.argmin(inside))
+            parts.append(carry.slice(0, n))
+            carry = carry.slice(n)
+            if carry.num_rows:
+                break
+        yield batch, pa.concat_tables(parts) if parts else schema.PARAGRAPHS.empty_table()
+    rest = next((t for t in [carry, *paras] if t is not None and t.num_rows), None)
+    if rest is not None:
+        raise AccountingError(f"paragraphs of {rest.column('doc_id')[0].as_py()!r} come after the last "
+                              f"document row: a document without a row, or paragraphs out of order")
