@@ -8,7 +8,6 @@ paragraphs in row groups of 64k rows (export streams them) whatever the shard si
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -26,7 +25,6 @@ from pipeline.params import DedupParams
 from pipeline.presign import Presigned
 from pipeline.stages import dedup
 
-log = logging.getLogger(__name__)
 ROW_GROUP = 1 << 16
 
 
@@ -34,14 +32,14 @@ class ParquetSource:
     """A paragraphs Parquet file, read `shard_rows` rows at a time."""
 
     def __init__(self, path: Path, shard_rows: int) -> None:
-        self.path, self._shard_rows = path, shard_rows
+        self._path, self._shard_rows = path, shard_rows
 
     def keys(self) -> pa.Table:
-        return pio.read_table(self.path, columns=plan.KEY_COLUMNS)
+        return pio.read_table(self._path, columns=plan.KEY_COLUMNS)
 
     def shards(self, columns: list[str] | None = None) -> Iterator[tuple[int, pa.Table]]:
         start = 0
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self._shard_rows, columns=columns):
+        for batch in pq.ParquetFile(self._path).iter_batches(batch_size=self._shard_rows, columns=columns):
             yield start, pa.Table.from_batches([batch])
             start += batch.num_rows
 
@@ -94,19 +92,6 @@ class _RowGroups:
             self._flush(self._n)
 
 
-def _presigned(folder: Path | None, source: ParquetSource, params: DedupParams) -> Presigned | None:
-    """The parts signed ahead in `folder` if they are those of `source`'s paragraphs."""
-    if folder is None:
-        return None
-    parts = Presigned(folder)
-    if parts.matches(source.keys(), params.shard_rows):
-        log.info("dedup: paragraphs signed ahead, while strip ran, are used")
-        return parts
-    log.warning("the paragraphs signed ahead in %s are not those of %s: signing them again",
-                folder, source.path)
-    return None
-
-
 def run(src: Path, dest: Path, params: DedupParams, dates: dict[str, str | None], progress: plan.Progress,
         mapped: plan.Run | None = None, presigned: Path | None = None) -> dict[str, Any]:
     """Dedup the paragraphs file `src` into folder `dest` (paragraphs.parquet, dup_clusters.parquet);
@@ -122,7 +107,7 @@ def run(src: Path, dest: Path, params: DedupParams, dates: dict[str, str | None]
         with dedup.without_cyclic_gc():
             source = ParquetSource(src, params.shard_rows)
             decided = plan.decide_corpus(source, DiskStore(work), params, dates, progress, mapped,
-                                         _presigned(presigned, source, params))
+                                         None if presigned is None else Presigned(presigned))
             progress("marks", 0)
             marks = dedup.marks_of(decided, params)
             with pio.StreamWriters(dest, {"paragraphs": schema.PARAGRAPHS}) as writers:

@@ -53,12 +53,13 @@ class PresignTask:
 
     def __call__(self, item: tuple[str, str]) -> int:
         src, folder = item
-        n = 0
-        for n, (start, table) in enumerate(_ranges(Path(src), self.params.shard_rows), start=1):
+        n_parts = 0
+        for start, table in _ranges(Path(src), self.params.shard_rows):
             positions = np.arange(start, start + table.num_rows, dtype=np.int64)
             signed = sign(table.column("text").to_pylist(), positions, self.params)
-            _save(Path(folder) / _PART.format(n - 1), table.select(_KEYS), signed)
-        return n
+            _save(Path(folder) / _PART.format(n_parts), table.select(_KEYS), signed)
+            n_parts += 1
+        return n_parts
 
 
 def _ranges(path: Path, rows: int) -> Iterator[tuple[int, pa.Table]]:
@@ -84,7 +85,7 @@ def _save(stem: Path, keys: pa.Table, signed: Signed) -> None:
 
 
 class Presigned:
-    """The parts in `folder`, for dedup (`plan.Presigned`: part i -> Signed by position)."""
+    """The parts in `folder`, for dedup (`plan.Presigned`)."""
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder

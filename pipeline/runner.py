@@ -255,7 +255,7 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
     # Streamed batch by batch; nothing is renamed into place unless the ledger closes cleanly.
     with pio.StreamWriters(out, outputs, params.export.compression) as writers:
         pairs = export.aligned(pio.iter_row_groups(ext / "documents.parquet", columns=cols),
-                         pio.iter_row_groups(ded / "paragraphs.parquet"))
+                               pio.iter_row_groups(ded / "paragraphs.parquet"))
         for docs, paras in pairs:
             res = export.export_batch(docs, paras, info)
             ledger.add(res)

@@ -8,6 +8,7 @@ and signatures, or one band's keys (8 bytes per MinHash row).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -23,11 +24,20 @@ from pipeline.dedup.sketch import RowStats
 from pipeline.dedup.tasks import Run
 from pipeline.params import DedupParams
 
+log = logging.getLogger(__name__)
 KEY_COLUMNS = ["doc_id", "para_idx", "status"]
 Progress = Callable[[str, int], object]
-# Part i of the input signed ahead: `shard_rows` positions from i * shard_rows, every paragraph
-# (live or not) signed, `rows` and `mh_rows` being positions.
-Presigned = Callable[[int], Signed]
+
+
+class Presigned(Protocol):
+    """The input signed ahead (`pipeline.presign`): part i is `shard_rows` positions from
+    i * shard_rows, every paragraph (live or not) signed, `rows` and `mh_rows` being positions."""
+
+    def __call__(self, i: int) -> Signed:
+        """Part i."""
+
+    def matches(self, keys: pa.Table, shard_rows: int) -> bool:
+        """Are the parts those of the paragraphs `keys` (doc_id, para_idx, in input order)?"""
 
 
 class Source(Protocol):
@@ -154,10 +164,16 @@ def decide_corpus(source: Source, store: KeyStore, p: DedupParams, dates: dict[s
                   progress: Progress, run: Run | None = None, presigned: Presigned | None = None) -> Decided:
     """Index, sign every shard, then the merge: every decision for the live rows of `source`.
     `run` maps the signing and band phases (default: in this process); `presigned`: the shards
-    signed ahead, checked against `source` by the caller."""
+    signed ahead, used if they are those of `source`'s paragraphs (else signed here)."""
     run = run or Run()
-    ix = index_rows(source.keys())
+    keys = source.keys()
+    ix = index_rows(keys)
+    if presigned is not None and not presigned.matches(keys, p.shard_rows):
+        log.warning("the paragraphs signed ahead are not those of strip's output: signing them again")
+        presigned = None
+    del keys
     if presigned is not None:
+        log.info("dedup: paragraphs signed ahead, while strip ran, are used")
         parts = _presigned_shards(presigned, ix, store, p, progress)
     else:
         parts = _sign_shards(source, ix, store, p, progress, run)
