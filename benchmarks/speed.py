@@ -126,7 +126,7 @@ def html_round(html: Path, work: Path, with_defaults: bool) -> dict[str, object]
     """One round: trafilatura's loop, `pipeline run` with 1 and with 2 workers, trafilatura in
     two processes, then the same four in reverse order. Each figure compared is the mean of its
     pair, so a machine that slows down (or speeds up) steadily over the round biases no ratio:
-    on this shared VM, trafilatura's loop took 35 s in one round and 45 s a few rounds later."""
+    on this shared VM, trafilatura's loop took from 37.0 to 46.0 s within one run."""
     load = _load()[0]
     timers = {"trafilatura_same": lambda: _run_trafilatura(html, "same"),
               "w1": lambda: _run_pipeline(html, work / "out_html_w1", 1),
