@@ -293,7 +293,10 @@ def _parse() -> argparse.Namespace:
 def main() -> None:
     args = _parse()
     if args.child_run:
-        return child_run(Path(args.child_run[0]), Path(args.child_run[1]), int(args.child_run[2]))
+        from pipeline.cli import exit_now
+
+        child_run(Path(args.child_run[0]), Path(args.child_run[1]), int(args.child_run[2]))
+        exit_now(0)  # as the `pipeline` command ends, so that the wall clock is the command's
     if args.child_trafilatura:
         folder, options, *share = args.child_trafilatura
         return child_trafilatura(Path(folder), options, *(int(x) for x in share))

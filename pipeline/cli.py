@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from pipeline import __version__
 from pipeline.audit import commands as audit
 
 log = logging.getLogger("pipeline")
 DEFAULT_PARAMS = Path("params.yaml")
+# The commands that end holding a run's data, when they run here (not `--engine ray`, whose
+# shutdown is Ray's own): they end without the interpreter's teardown (`exit_now`).
+_QUICK_EXIT = frozenset({"run", "ingest", "extract", "strip", "dedup", "export"})
 
 
 def _add_common(p: argparse.ArgumentParser, out_default: str | None = "clean") -> None:
@@ -122,6 +127,11 @@ def _dispatch(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return _main(argv)[0]
+
+
+def _main(argv: list[str] | None) -> tuple[int, bool]:
+    """(exit code, whether the process may end without the interpreter's teardown)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "engine", "local") == "local" and (
@@ -133,9 +143,36 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
     from pipeline.export_errors import USER_ERRORS
 
+    quick = args.command in _QUICK_EXIT and getattr(args, "engine", "local") == "local"
     try:
         _dispatch(args)
     except USER_ERRORS as exc:
         log.error("%s", exc)
-        return 2
-    return 0
+        return 2, quick
+    return 0, quick
+
+
+def entry() -> NoReturn:
+    """The `pipeline` command (and `python -m pipeline`)."""
+    code, quick = _main(None)
+    if quick:
+        exit_now(code)
+    raise SystemExit(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process once its output is flushed, skipping the interpreter's teardown.
+
+    Every output is written and renamed into place, every pool and extraction process has been
+    joined, by the time a stage returns; what is left is freeing each of the run's objects one by
+    one and unloading modules, 0.05 to 0.14 s at the end of every stage command and of
+    `pipeline run` (measured from the end of `main` to the process's exit: 804 pages, the text
+    benchmark, each DVC stage). A fork server left running sees its pipe close and exits.
+    """
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe: let the interpreter's own exit report it
+        raise SystemExit(code) from None
+    os._exit(code)
