@@ -125,13 +125,11 @@ class Background:
 
     def result(self) -> Any:
         try:
-            status, value = self._conn.recv()
+            reply = self._conn.recv()
         except EOFError:
             self._proc.join()
             raise RuntimeError(f"the process died (exit code {self._proc.exitcode})") from None
-        if status == "error":
-            raise RuntimeError(value)
-        return value
+        return value_of(reply, RuntimeError)
 
     def close(self) -> None:
         if self._proc.is_alive():
@@ -142,11 +140,25 @@ class Background:
 
 def _background(task: Callable[[Any], Any], item: Any, conn: Any, log_level: int, run_pid: int) -> None:
     _install(task, log_level, run_pid)
+    conn.send(reply_of(_call, item))
+
+
+def reply_of(fn: Callable[..., Any], *args: Any) -> tuple[str, Any]:
+    """What a process running `fn(*args)` for another sends back: ("ok", the value), or ("error",
+    "<type>: <message>") if it raised (the process that asked decides what a failure means; the
+    exception itself may not pickle)."""
     try:
-        reply = ("ok", _call(item))
-    except Exception as exc:  # the parent decides what a failure means
-        reply = ("error", f"{type(exc).__name__}: {exc}")
-    conn.send(reply)
+        return "ok", fn(*args)
+    except Exception as exc:
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+def value_of(reply: tuple[str, Any], error: type[Exception]) -> Any:
+    """The value of a `reply_of` reply, or `error` with its message."""
+    status, value = reply
+    if status == "error":
+        raise error(value)
+    return value
 
 
 def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pipeline.pool import die_with_parent
+from pipeline.pool import die_with_parent, reply_of, value_of
 
 log = logging.getLogger(__name__)
 _CTX = mp.get_context("fork")
@@ -49,11 +49,7 @@ def _serve(fn: Callable[..., Any], conn: Connection, parent_pid: int) -> None:
             args = conn.recv()
         except EOFError:
             return
-        try:
-            reply: tuple[str, Any] = ("ok", fn(*args))
-        except Exception as exc:  # the parent decides what an error means
-            reply = ("error", (type(exc).__name__, str(exc)))
-        conn.send(reply)
+        conn.send(reply_of(fn, *args))
 
 
 class TimeLimited:
@@ -90,10 +86,7 @@ class TimeLimited:
         if reply is None:
             self.close()
             raise TimeLimitExceeded(f"still running after {self.seconds:g} s")
-        status, value = reply
-        if status == "error":
-            raise CallFailed(f"{value[0]}: {value[1]}")
-        return value
+        return value_of(reply, CallFailed)
 
     def close(self) -> None:
         """Stop the worker (killed: it may be stuck in C code and cannot be asked nicely)."""
