@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import RAW, ROOT
-from test_workers import _corpus
+from test_workers import pool_corpus
 
 from pipeline import cli
 
@@ -63,10 +63,7 @@ def _marked(mark: str) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="needs Linux /proc")
 def test_no_process_of_a_two_worker_run_outlives_it(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    _corpus(raw, n_text=150, n_html=40, n_rows=0)
-    params = tmp_path / "params.yaml"
-    params.write_text("ingest:\n  batch_size: 8\n", encoding="utf-8")
+    raw, params = pool_corpus(tmp_path)
     mark = f"PIPELINE_EXIT_TEST={uuid.uuid4().hex}"
     env = {**os.environ, mark.split("=")[0]: mark.split("=")[1]}
     res = _cli("-q", "run", str(raw), "--out", str(tmp_path / "out"), "--params", str(params),

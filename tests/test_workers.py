@@ -124,6 +124,16 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def pool_corpus(tmp_path: Path) -> tuple[Path, Path]:
+    """(raw folder, params file) of a corpus that `pipeline run --workers 2` runs through the
+    extract pool: 190 files in ingest batches of 8."""
+    raw = tmp_path / "raw"
+    _corpus(raw, n_text=150, n_html=40, n_rows=0)
+    params = tmp_path / "params.yaml"
+    params.write_text("ingest:\n  batch_size: 8\n", encoding="utf-8")
+    return raw, params
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -134,10 +144,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_killing_the_run_leaves_no_worker_behind(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    _corpus(raw, n_text=150, n_html=40, n_rows=0)
-    params = tmp_path / "params.yaml"
-    params.write_text("ingest:\n  batch_size: 8\n", encoding="utf-8")
+    raw, params = pool_corpus(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "-q", "run", str(raw), "--out",
                              str(tmp_path / "out"), "--params", str(params), "--workers", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
