@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,8 +22,10 @@ from pipeline import parquet_io as pio
 from pipeline import schema
 from pipeline.dedup import plan
 from pipeline.params import DedupParams
-from pipeline.presign import Presigned
 from pipeline.stages import dedup
+
+if TYPE_CHECKING:  # presign reads the input as this module does (ParquetSource)
+    from pipeline.presign import Presigned
 
 ROW_GROUP = 1 << 16
 
@@ -93,21 +95,20 @@ class _RowGroups:
 
 
 def run(src: Path, dest: Path, params: DedupParams, dates: dict[str, str | None], progress: plan.Progress,
-        mapped: plan.Run | None = None, presigned: Path | None = None) -> dict[str, Any]:
+        mapped: plan.Run | None = None, presigned: Presigned | None = None) -> dict[str, Any]:
     """Dedup the paragraphs file `src` into folder `dest` (paragraphs.parquet, dup_clusters.parquet);
     returns the counters. `mapped` runs the signing and band phases (default: in this process);
-    `presigned`: a folder of parts signed ahead (`pipeline.presign`), used if they match `src`."""
+    `presigned`: the parts signed ahead (`pipeline.presign`), used if they match `src`."""
     dest.mkdir(parents=True, exist_ok=True)
     # Left by a killed run (SIGKILL skips `finally`); a `pipeline run` passes its own parts.
     for stale in [*dest.glob(".work-*"), *dest.glob(".presign-*")]:
-        if stale != presigned:
+        if presigned is None or stale != presigned.folder:
             shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=dest))
     try:
         with dedup.without_cyclic_gc():
             source = ParquetSource(src, params.shard_rows)
-            decided = plan.decide_corpus(source, DiskStore(work), params, dates, progress, mapped,
-                                         None if presigned is None else Presigned(presigned))
+            decided = plan.decide_corpus(source, DiskStore(work), params, dates, progress, mapped, presigned)
             progress("marks", 0)
             marks = dedup.marks_of(decided, params)
             with pio.StreamWriters(dest, {"paragraphs": schema.PARAGRAPHS}) as writers:

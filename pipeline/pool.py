@@ -102,11 +102,18 @@ def _call(item: Any) -> Any:
     return _TASK(item)
 
 
+def _server() -> Any:
+    """The fork-server context, with `_PRELOAD` set: the server reads it when it starts (the
+    first pool, background process or `start_server` of a run)."""
+    _CTX.set_forkserver_preload(list(_PRELOAD))
+    return _CTX
+
+
 def start_server() -> None:
     """Start the fork server now, without waiting for it: it imports `_PRELOAD` (about a second
     of CPU) on the other core while this process lists and reads the first batches, instead of
     after them, when the first pool asks for a worker. Call it only when a pool will follow."""
-    _CTX.set_forkserver_preload(list(_PRELOAD))
+    _server()
     multiprocessing.forkserver.ensure_running()
 
 
@@ -116,9 +123,9 @@ class Background:
     (a run that failed or was interrupted does not wait for work nobody will read)."""
 
     def __init__(self, task: Callable[[Any], Any], item: Any) -> None:
-        _CTX.set_forkserver_preload(list(_PRELOAD))
-        self._conn, send = _CTX.Pipe(duplex=False)
-        self._proc = _CTX.Process(target=_background, daemon=True, args=(
+        ctx = _server()
+        self._conn, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_background, daemon=True, args=(
             task, item, send, logging.getLogger().getEffectiveLevel(), os.getpid()))
         self._proc.start()
         send.close()
@@ -174,8 +181,7 @@ def ordered_map(task: Callable[[Any], Any], items: Iterable[Any], workers: int,
         yield from map(task, itertools.chain(head, items))
         return
     items = itertools.chain(head, items)
-    _CTX.set_forkserver_preload(list(_PRELOAD))  # read when the server starts (the first pool)
-    pool = ProcessPoolExecutor(workers, mp_context=_CTX, initializer=_install,
+    pool = ProcessPoolExecutor(workers, mp_context=_server(), initializer=_install,
                                initargs=(task, logging.getLogger().getEffectiveLevel(), os.getpid()))
     pending: deque[Future] = deque()
     try:

@@ -20,7 +20,6 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import pyarrow.parquet as pq
 from pipeline import parquet_io as pio
 from pipeline import pool
 from pipeline.dedup.phases import Signed, sign
+from pipeline.dedup_run import ParquetSource
 from pipeline.params import DedupParams
 
 log = logging.getLogger(__name__)
@@ -54,26 +54,13 @@ class PresignTask:
     def __call__(self, item: tuple[str, str]) -> int:
         src, folder = item
         n_parts = 0
-        for start, table in _ranges(Path(src), self.params.shard_rows):
+        # dedup's own shards; `Presigned.matches` checks that each part holds exactly its rows.
+        for start, table in ParquetSource(Path(src), self.params.shard_rows).shards([*_KEYS, "text"]):
             positions = np.arange(start, start + table.num_rows, dtype=np.int64)
             signed = sign(table.column("text").to_pylist(), positions, self.params)
             _save(Path(folder) / _PART.format(n_parts), table.select(_KEYS), signed)
             n_parts += 1
         return n_parts
-
-
-def _ranges(path: Path, rows: int) -> Iterator[tuple[int, pa.Table]]:
-    """(first position, table) of consecutive runs of exactly `rows` paragraphs (the last fewer),
-    whatever the file's row groups: dedup cuts its shards the same way."""
-    start, held = 0, None
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=[*_KEYS, "text"]):
-        table = pa.Table.from_batches([batch])
-        held = table if held is None else pa.concat_tables([held, table])
-        while held.num_rows >= rows:
-            yield start, held.slice(0, rows)
-            start, held = start + rows, held.slice(rows)
-    if held is not None and held.num_rows:
-        yield start, held
 
 
 def _save(stem: Path, keys: pa.Table, signed: Signed) -> None:
@@ -88,20 +75,20 @@ class Presigned:
     """The parts in `folder`, for dedup (`plan.Presigned`)."""
 
     def __init__(self, folder: Path) -> None:
-        self._folder = folder
+        self.folder = folder
 
     def __call__(self, i: int) -> Signed:
-        with np.load(self._folder / (_PART.format(i) + ".npz")) as z:
+        with np.load(self.folder / (_PART.format(i) + ".npz")) as z:
             return Signed(**{name: z[name] for name in _ARRAYS}, sig=z["sig"] if "sig" in z.files else None)
 
     def matches(self, keys: pa.Table, shard_rows: int) -> bool:
         """Are the parts those of the paragraphs `keys` (doc_id, para_idx, in file order), one per
         `shard_rows` of them, and no more?"""
         starts = range(0, keys.num_rows, shard_rows)
-        if len(list(self._folder.glob("part-*.parquet"))) != len(starts):
+        if len(list(self.folder.glob("part-*.parquet"))) != len(starts):
             return False
         for i, start in enumerate(starts):
-            part = self._folder / (_PART.format(i) + ".parquet")
+            part = self.folder / (_PART.format(i) + ".parquet")
             if not (part.with_suffix(".npz").is_file()
                     and pio.read_table(part).equals(keys.slice(start, shard_rows).select(_KEYS))):
                 return False

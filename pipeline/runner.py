@@ -234,7 +234,8 @@ def run_dedup(out: Path, params: Params, workers: int = 1, map_fn: Mapper = pool
             bar.update(k)
 
         counters = dedup_run.run(src, stage_dir(out, "dedup"), params.dedup, dedup.dates_of(docs), progress,
-                                 plan.Run(map_fn, workers), presigned)
+                                 plan.Run(map_fn, workers),
+                                 None if presigned is None else presign.Presigned(presigned))
     _write_metrics(out, "dedup", counters)
     _summary("dedup", counters["kept"], counters["paragraphs_in"], "paragraphs")
     return counters

@@ -31,6 +31,17 @@ def test_a_run_ends_with_its_log_flushed_and_its_outputs_in_place(tmp_path: Path
     assert (tmp_path / "out" / "articles.parquet").is_file()
 
 
+def test_exit_now_flushes_what_is_still_buffered() -> None:
+    # Through pipes, stdout is block-buffered and stderr holds a line until its end: both would
+    # be lost by os._exit alone. (A run's log lines are flushed by their handler one by one.)
+    code = ("import sys; from pipeline.cli import exit_now; "
+            "sys.stdout.write('out, no newline'); sys.stderr.write('err, no newline'); exit_now(3)")
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, check=False, env=buffered)
+    assert (res.returncode, res.stdout, res.stderr) == (3, "out, no newline", "err, no newline")
+
+
 def test_a_user_error_still_exits_2_with_its_message(tmp_path: Path) -> None:
     res = _cli("run", str(tmp_path / "missing"), "--out", str(tmp_path / "out"))
     assert res.returncode == 2

@@ -44,7 +44,7 @@ def _signed_ahead(src: Path, folder: Path, p: DedupParams) -> Path:
 
 
 def _run_ahead(src: Path, dest: Path, p: DedupParams, folder: Path) -> tuple[bytes, bytes, dict]:
-    counters = dedup_run.run(src, dest, p, {}, lambda phase, k: None, presigned=folder)
+    counters = dedup_run.run(src, dest, p, {}, lambda phase, k: None, presigned=presign.Presigned(folder))
     return ((dest / "paragraphs.parquet").read_bytes(), (dest / "dup_clusters.parquet").read_bytes(),
             json.loads(json.dumps(counters)))
 

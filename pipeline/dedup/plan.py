@@ -124,7 +124,7 @@ def _presigned_shards(presigned: Presigned, ix: RowIndex, store: KeyStore, p: De
     """Phase 2 signed ahead (`pipeline.presign`): shard i is part i, every paragraph of the input
     signed by position; only its live rows are kept."""
     parts: list[Signed] = []
-    for i, _ in enumerate(range(0, len(ix.row_at), p.shard_rows)):
+    for i in range(-(-len(ix.row_at) // p.shard_rows)):
         _keep(store, i, live_part(presigned(i), ix.row_at), parts, progress)
     return parts
 
