@@ -38,8 +38,9 @@ Mapper = Callable[[Callable[[Any], Any], Iterable[Any], int], Iterator[Any]]
 _CTX = mp.get_context("forkserver")
 # Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
 # lxml, rules), trafilatura (extract imports it lazily; most of a worker's start) and pandas (which
-# pyarrow imports on the first Table.from_pylist); and first, what makes the server's own exit quick.
-_PRELOAD = ("pipeline.serverexit", "pipeline.tasks", "trafilatura", "pandas")
+# pyarrow imports on the first Table.from_pylist); first, what makes the server's own exit quick,
+# and last, extraction's lazy caches filled (`pipeline.warmup`).
+_PRELOAD = ("pipeline.serverexit", "pipeline.tasks", "trafilatura", "pandas", "pipeline.warmup")
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _PR_SET_PDEATHSIG = 1
 # Near the end of a map with a known total, a slice is at most 1/_TAIL of a worker's share of

@@ -26,10 +26,11 @@ def _end() -> None:
     os._exit(0)
 
 
-def _in_fork_server() -> bool:
-    """Is this import the fork server's preload (`multiprocessing.forkserver.main` calling)?
-    Imported anywhere else, the module does nothing: a process that skipped its teardown would
-    also skip its own exit code and handlers (pytest's, for one)."""
+def in_fork_server() -> bool:
+    """Is the caller being imported as the fork server's preload (`multiprocessing.forkserver.main`
+    up the stack)? `pipeline.warmup` asks too. Imported anywhere else, this module does nothing:
+    a process that skipped its teardown would also skip its own exit code and handlers (pytest's,
+    for one)."""
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code is multiprocessing.forkserver.main.__code__:
@@ -38,5 +39,5 @@ def _in_fork_server() -> bool:
     return False
 
 
-if _in_fork_server():
+if in_fork_server():
     atexit.register(_end)

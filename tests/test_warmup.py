@@ -1,0 +1,122 @@
+"""Extraction's lazy caches are filled once, in the pool's fork server (`pipeline.warmup`), and
+`pipeline run` starts that server before it imports the stage code (`pipeline.listing`).
+
+The caches are named by what trafilatura and tld keep them in (`JT_STOPLIST`, `tld_names`): if a
+new version moves them, these tests fail and say which one, rather than the warm-up silently
+warming nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_workers import pool_corpus
+
+from pipeline import listing, pool
+from pipeline.export_errors import UnsafePathError
+
+CACHES = textwrap.dedent("""
+    import json, trafilatura.external, tld.utils
+    def caches():
+        return {"justext_stoplist": trafilatura.external.JT_STOPLIST is not None,
+                "tld_suffixes": bool(tld.utils.tld_names)}
+    def caches_of(_):  # for a pool: one argument
+        return caches()
+""")
+
+
+def _python(code: str, tmp_path: Path) -> str:
+    """Run `code` in a fresh interpreter that can import the module `probe` (CACHES)."""
+    (tmp_path / "probe.py").write_text(CACHES, encoding="utf-8")
+    # The fork server finds `probe` through PYTHONPATH: it ignores its client's sys.path.
+    paths = [str(tmp_path), os.environ.get("PYTHONPATH")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip().splitlines()[-1]
+
+
+def test_warm_up_fills_the_caches_and_importing_it_elsewhere_does_not(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import json, probe
+        before = probe.caches()
+        import pipeline.warmup
+        imported = probe.caches()
+        pipeline.warmup.warm_up()
+        print(json.dumps([before, imported, probe.caches()]))
+    """)
+    before, imported, after = json.loads(_python(code, tmp_path))
+    assert before == imported == {"justext_stoplist": False, "tld_suffixes": False}
+    assert after == {"justext_stoplist": True, "tld_suffixes": True}
+
+
+def test_pool_workers_start_with_the_caches_filled(tmp_path: Path) -> None:
+    """The workers are asked before they extract anything: what they have came from the fork server."""
+    code = textwrap.dedent("""
+        import json, probe
+        from pipeline import pool
+        if __name__ == "__main__":
+            print(json.dumps(list(pool.ordered_map(probe.caches_of, range(4), 2))))
+    """)
+    answers = json.loads(_python(code, tmp_path))
+    assert answers == [{"justext_stoplist": True, "tld_suffixes": True}] * 4
+
+
+def test_a_failed_warm_up_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    from pipeline import warmup
+
+    def broken() -> None:
+        raise OSError("stoplists unreadable")
+
+    monkeypatch.setattr(warmup, "warm_up", broken)
+    warmup._in_server()  # an exception here would stop the fork server
+    assert "extraction warm-up failed (OSError: stoplists unreadable)" in caplog.text
+
+
+def test_the_fork_server_starts_only_when_extract_will_use_a_pool(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[bool] = []
+    monkeypatch.setattr(pool, "start_server", lambda: started.append(True))
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(5):
+        (raw / f"{i}.txt").write_text("text\n", encoding="utf-8")
+    files, refused = listing.begin_run(raw, tmp_path / "out", workers=2, batch_size=4)
+    assert (files, refused, started) == ([f"{i}.txt" for i in range(5)], {}, [True])
+    listing.begin_run(raw, tmp_path / "out", workers=1, batch_size=4)  # no pool
+    listing.begin_run(raw, tmp_path / "out", workers=2, batch_size=5)  # one slice: no pool
+    assert started == [True]
+    with pytest.raises(UnsafePathError, match="inside the raw folder"):
+        listing.begin_run(raw, raw / "out", workers=2, batch_size=4)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        listing.begin_run(tmp_path / "missing", tmp_path / "out", workers=2, batch_size=4)
+    assert started == [True]
+
+
+def test_pipeline_run_starts_the_fork_server_before_the_stage_code_is_imported(tmp_path: Path) -> None:
+    raw, params = pool_corpus(tmp_path)
+    code = textwrap.dedent(f"""
+        import json, sys
+        from pipeline import cli, pool
+        seen = []
+        start = pool.start_server
+        def recording():
+            seen.append("pyarrow" in sys.modules)
+            start()
+        pool.start_server = recording
+        code = cli.main(["-q", "run", {str(raw)!r}, "--out", {str(tmp_path / "out")!r},
+                         "--params", {str(params)!r}, "--workers", "2"])
+        print(json.dumps([code, seen]))
+    """)
+    code_seen = json.loads(_python(code, tmp_path))
+    # Called again by ingest (a no-op then), once pyarrow is in.
+    assert code_seen == [0, [False, True]]
