@@ -47,16 +47,18 @@ def raw_rows(raw_dir: Path, files: list[str], refused: dict[str, tuple[str, str]
         file_done(1)
 
 
-def batches(rows: Iterator[dict[str, Any]], size: int, max_bytes: int) -> Iterator[pa.Table]:
+def batches(rows: Iterator[dict[str, Any]], size: int, max_bytes: int,
+            tables: bool = True) -> Iterator[pa.Table | list[dict[str, Any]]]:
     """Raw rows in tables of `size` rows, or fewer once they hold `max_bytes` bytes of content (a
-    record's decoded text counts its characters): the same cut whatever consumes them."""
+    record's decoded text counts its characters): the same cut whatever consumes them. Not
+    `tables`: the batches as lists of the rows, for ingest in this process."""
     batch: list[dict[str, Any]] = []
     held = 0
     for row in rows:
         batch.append(row)
         held += len(row.get("data") or row.get("text") or b"")
         if len(batch) == size or held >= max_bytes:
-            yield pa.Table.from_pylist(batch, schema=schema.RAW)
+            yield pa.Table.from_pylist(batch, schema=schema.RAW) if tables else batch
             batch, held = [], 0
     if batch:
-        yield pa.Table.from_pylist(batch, schema=schema.RAW)
+        yield pa.Table.from_pylist(batch, schema=schema.RAW) if tables else batch

@@ -86,7 +86,11 @@ def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
         # engine, on the actors with Ray.
         with progress_bar(len(files), "ingest", "file") as bar:
             rows = rawdir.raw_rows(raw_dir, files, refused, params.ingest, bar.update)
-            cut = rawdir.batches(rows, params.ingest.batch_size, params.ingest.batch_bytes)
+            # The local engine ingests in this process: its batches stay Python rows. As Arrow
+            # tables they were converted only to be converted straight back: ingest of the 804
+            # pages took 0.78 s that way against 0.71 s (warm, medians of 5 alternated runs).
+            cut = rawdir.batches(rows, params.ingest.batch_size, params.ingest.batch_bytes,
+                                 tables=map_fn is not pool.ordered_map)
             yield from map_fn(task, cut, workers)
 
     counters = _stream_stage(out, "ingest", results(),

@@ -28,7 +28,7 @@ class IngestTask:
     params: IngestParams
     doc_ids: dict[str, str]  # path -> id, from the whole listing
 
-    def __call__(self, raw: pa.Table) -> StageResult:
+    def __call__(self, raw: pa.Table | list[dict[str, Any]]) -> StageResult:
         return ingest.run(raw, self.params, self.doc_ids)
 
 

@@ -3,6 +3,7 @@ the batch size, and paragraphs that do not line up with the document rows stop t
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,11 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import RAW
 
+from pipeline import listing, rawdir, runner, schema
 from pipeline import parquet_io as pio
-from pipeline import rawdir, runner, schema
 from pipeline.export_errors import AccountingError
 from pipeline.params import IngestParams, Params, StripParams
-from pipeline.stages import export
+from pipeline.stages import export, ingest
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def _frames(out: Path) -> dict[str, pd.DataFrame]:
@@ -84,3 +87,28 @@ def test_raw_batches_end_at_their_size_or_their_bytes() -> None:
     sizes = [t.num_rows for t in rawdir.batches(iter(rows), 3, max_bytes=10)]
     assert sizes == [2, 1, 3]  # 5+5 reaches 10; 30 alone; then three rows reach the size
     assert [t.num_rows for t in rawdir.batches(iter(rows), 4, max_bytes=10**9)] == [4, 2]
+    assert [len(b) for b in rawdir.batches(iter(rows), 3, max_bytes=10, tables=False)] == [2, 1, 3]
+
+
+def test_ingest_reads_raw_rows_as_it_reads_their_table(tmp_path: Path) -> None:
+    """The local engine hands ingest its raw rows, Ray their table: the same documents, rejects
+    and counters, for single files (rows with four fields) and container records alike."""
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    for name in ("sample.warc.gz", "sample.jsonl", "sample.parquet"):
+        shutil.copy(DATA / name, raw / name)
+    (raw / "empty.txt").write_bytes(b"")  # a reject
+    params = IngestParams()
+    files, refused = listing.list_raw(raw)
+    rows = list(rawdir.raw_rows(raw, files, refused, params))
+    assert any("record" not in row for row in rows) and any("record" in row for row in rows)
+    ids = ingest.assign_doc_ids(files)
+    as_rows = list(rawdir.batches(iter(rows), 5, 10**9, tables=False))
+    as_tables = list(rawdir.batches(iter(rows), 5, 10**9))
+    assert len(as_rows) == len(as_tables) > 1
+    for batch_rows, table in zip(as_rows, as_tables, strict=True):
+        got, want = ingest.run(batch_rows, params, ids), ingest.run(table, params, ids)
+        assert got.counters == want.counters
+        for name in ("documents", "rejects"):
+            assert got.tables[name].equals(want.tables[name]), name
+    assert sum(ingest.run(b, params, ids).counters["rejects"] for b in as_rows) >= 1

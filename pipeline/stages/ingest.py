@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,8 @@ from pipeline import decode, schema
 from pipeline.params import IngestParams
 from pipeline.result import StageResult
 from pipeline.sources import CONTAINERS, container_of
+
+_NO_RAW: dict[str, Any] = dict.fromkeys(schema.RAW.names)  # a raw row with every field null
 
 STAGE = "ingest"
 _FORMATS = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".xhtml": "html"}
@@ -164,14 +166,19 @@ def _ingest_one(row: dict[str, Any], doc_id: str, params: IngestParams) -> tuple
     return _document(row, doc_id, sha, len(data), fmt, dec), None
 
 
-def run(raw: pa.Table, params: IngestParams, doc_ids: dict[str, str] | None = None) -> StageResult:
+def run(raw: pa.Table | Sequence[dict[str, Any]], params: IngestParams,
+        doc_ids: dict[str, str] | None = None) -> StageResult:
     """Decode every raw file or record; `doc_ids` (path -> id) comes from the whole listing so ids
     are batch-independent. Records a container marked `skip` (a WARC request, an image) are
-    counted, not documents."""
-    ids = doc_ids if doc_ids is not None else assign_doc_ids(set(raw.column("source_path").to_pylist()))
+    counted, not documents.
+
+    `raw` is a `schema.RAW` table or its rows (`rawdir.raw_rows`; a field left out is null): in
+    the process that read them, a table would only be converted straight back."""
+    rows = raw.to_pylist() if isinstance(raw, pa.Table) else [{**_NO_RAW, **row} for row in raw]
+    ids = doc_ids if doc_ids is not None else assign_doc_ids({row["source_path"] for row in rows})
     docs, rejects, skipped = [], [], Counter()
     records = 0
-    for row in raw.to_pylist():
+    for row in rows:
         records += row["record"] is not None
         if row["skip"]:
             skipped[row["skip"]] += 1
