@@ -73,17 +73,12 @@ def _timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None =
 
 def child_run(raw: Path, out: Path, workers: int) -> None:
     """In a child: the whole pipeline, printing each stage's seconds and work as JSON."""
-    from pipeline import hugepages, listing
+    from pipeline import hugepages, runner
     from pipeline.params import load_params
 
     hugepages.disable()  # as `pipeline run` does by default
     shutil.rmtree(out, ignore_errors=True)
-    params = load_params(ROOT / "params.yaml")
-    # As `pipeline run` does: the listing (and the fork server's start) before the stage code's imports.
-    listed = listing.begin_run(raw, out, workers, params.extract.batch_size)
-    from pipeline import runner
-
-    results, times = runner.run_all_timed(raw, out, params, workers, listed)
+    results, times = runner.run_all_timed(raw, out, load_params(ROOT / "params.yaml"), workers)
     stages = {t.stage: {"seconds": t.seconds, "cpu": t.cpu_seconds, "items": t.items} for t in times}
     print(json.dumps({"stages": stages, "documents": results["ingest"]["inputs"],
                       "paragraphs": results["extract"]["paragraphs"]}))

@@ -98,10 +98,14 @@ def _load(args: argparse.Namespace):
 
 
 def _dispatch(args: argparse.Namespace) -> None:
+    from pipeline import runner
+
     if args.command in audit.COMMANDS:  # audit commands read a finished run, not params
         return audit.dispatch(args)
+    from pipeline import timing
+
     params = _load(args)
-    if not args.huge_pages:  # before any process is started: they inherit it
+    if not args.huge_pages:
         from pipeline import hugepages
 
         hugepages.disable()
@@ -110,16 +114,8 @@ def _dispatch(args: argparse.Namespace) -> None:
 
         ray_engine.run(args.command, args.out, params, args.workers, getattr(args, "raw_dir", None),
                        args.ray_address, args.work_dir)
-        return
-    listed = None
-    if args.command == "run":  # listed before the stage code is imported: see pipeline.listing
-        from pipeline import listing
-
-        listed = listing.begin_run(args.raw_dir, args.out, args.workers, params.extract.batch_size)
-    from pipeline import runner, timing
-
-    if args.command == "run":
-        runner.run_all(args.raw_dir, args.out, params, args.workers, listed)
+    elif args.command == "run":
+        runner.run_all(args.raw_dir, args.out, params, args.workers)
     elif args.command == "ingest":
         timing.timed("ingest", lambda: runner.run_ingest(args.raw_dir, args.out, params, args.workers))
     elif args.command in ("extract", "strip", "dedup"):

@@ -1,4 +1,4 @@
-"""The raw folder: reading single files, streaming containers, batching (listing: `pipeline.listing`)."""
+"""The raw folder: listing (symlink rules), reading single files, streaming containers, batching."""
 
 from __future__ import annotations
 
@@ -12,6 +12,49 @@ import pyarrow as pa
 
 from pipeline import schema, sources
 from pipeline.params import IngestParams
+
+
+def list_raw(raw_dir: Path) -> tuple[list[str], dict[str, tuple[str, str]]]:
+    """Files under raw_dir as sorted relative POSIX paths, plus paths refused before reading.
+
+    Symlinks are never followed into folders (a folder symlink is reported, not walked), and a
+    file symlink that resolves outside raw_dir is refused: reported as a reject, never read.
+    Refusals map the path to (reason code, message). Walked with `os.scandir` and plain strings:
+    its entries know their type without a system call, and a `Path` per file cost more than the
+    listing (4,000 files: 0.14 s).
+    """
+    root = raw_dir.resolve()
+    files: list[str] = []
+    refused: dict[str, tuple[str, str]] = {}
+    folders = [("", os.fspath(raw_dir))]
+    while folders:
+        prefix, folder = folders.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:  # an unreadable folder is skipped, as os.walk does
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if _is_dir(entry):
+                if entry.is_symlink():
+                    refused[rel] = ("symlink_directory", "symlink to a folder; not followed")
+                    files.append(rel)
+                else:
+                    folders.append((rel + "/", entry.path))
+                continue
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
+                refused[rel] = ("symlink_outside_raw", "symlink points outside the raw folder; not followed")
+            files.append(rel)
+    return sorted(files), refused
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    """A folder, or a symlink to one (os.walk's test: such a symlink is listed among folders)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def read_raw(path: str | Path, max_bytes: int) -> tuple[bytes | None, tuple[str, str] | None]:

@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import __version__, dedup_run, listing, pool, presign, rawdir, schema, tasks, timing
+from pipeline import __version__, dedup_run, pool, presign, rawdir, schema, tasks, timing
 from pipeline import parquet_io as pio
 from pipeline.dedup import plan
+from pipeline.export_errors import UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult, merge_counters, merge_results
@@ -30,7 +31,6 @@ from pipeline.stages import dedup, export, ingest, strip
 log = logging.getLogger(__name__)
 STAGES = ("ingest", "extract", "strip", "dedup", "export")
 Mapper = pool.Mapper
-Timed = timing.StageTime
 
 
 def stage_dir(out: Path, stage: str) -> Path:
@@ -66,13 +66,16 @@ def _stream_stage(out: Path, stage: str, results: Iterator[StageResult],
 
 
 def run_ingest(raw_dir: Path, out: Path, params: Params, workers: int = 1,
-               map_fn: Mapper = pool.ordered_map, pool_follows: bool = False,
-               listed: listing.Listing | None = None) -> dict[str, Any]:
-    """Ingest; `pool_follows`: extract runs next in this process with `workers` (`pipeline run`);
-    `listed`: the raw folder's listing, if the caller made it (`listing.begin_run`)."""
-    files, refused = listed if listed is not None else listing.checked_listing(raw_dir, out)
+               map_fn: Mapper = pool.ordered_map, pool_follows: bool = False) -> dict[str, Any]:
+    """Ingest; `pool_follows`: extract runs next in this process with `workers` (`pipeline run`)."""
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
+    if out.resolve().is_relative_to(raw_dir.resolve()):
+        # A run would read its own outputs back as input on the next run.
+        raise UnsafePathError(f"output folder {out} is inside the raw folder {raw_dir}; choose another")
+    files, refused = rawdir.list_raw(raw_dir)
     if map_fn is pool.ordered_map:
-        if pool_follows and listing.pool_follows(len(files), workers, params.extract.batch_size):
+        if pool_follows and workers > 1 and len(files) > params.extract.batch_size:
             pool.start_server()  # extract's pool: its imports run on the other core while ingest reads
         # Decoding costs about what shipping raw bytes to a pool worker and the text back costs:
         # with 2 local workers ingest took 0.5x-0.9x the time of one (benchmarks.scale, .speed).
@@ -274,15 +277,14 @@ def run_export(out: Path, params: Params) -> dict[str, Any]:
     return counters
 
 
-def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1,
-            listed: listing.Listing | None = None) -> dict[str, dict[str, Any]]:
+def run_all(raw_dir: Path, out: Path, params: Params, workers: int = 1) -> dict[str, dict[str, Any]]:
     """Every stage in order, through the same entry points the DVC stages call; `workers`
-    processes for the per-document stages (ingest, extract, strip); `listed` as for `run_ingest`."""
-    return run_all_timed(raw_dir, out, params, workers, listed)[0]
+    processes for the per-document stages (ingest, extract, strip)."""
+    return run_all_timed(raw_dir, out, params, workers)[0]
 
 
-def run_all_timed(raw_dir: Path, out: Path, params: Params, workers: int = 1,
-                  listed: listing.Listing | None = None) -> tuple[dict[str, dict[str, Any]], list[Timed]]:
+def run_all_timed(raw_dir: Path, out: Path, params: Params,
+                  workers: int = 1) -> tuple[dict[str, dict[str, Any]], list[timing.StageTime]]:
     """`run_all`, also returning each stage's time; the table of them ends the run's log.
 
     With more than one worker, dedup's signing runs in a process of its own while strip runs
@@ -295,7 +297,7 @@ def run_all_timed(raw_dir: Path, out: Path, params: Params, workers: int = 1,
         ahead.start(results["extract"].get("paragraphs", 0))
         return run_strip(out, params, workers)
 
-    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True, listed=listed),
+    steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
              "extract": lambda: run_extract(out, params, workers),
              "strip": strip_step,
              "dedup": lambda: run_dedup(out, params, workers, presigned=ahead.folder()),

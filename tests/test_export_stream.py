@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import RAW
 
-from pipeline import listing, rawdir, runner, schema
 from pipeline import parquet_io as pio
+from pipeline import rawdir, runner, schema
 from pipeline.export_errors import AccountingError
 from pipeline.params import IngestParams, Params, StripParams
 from pipeline.stages import export, ingest
@@ -99,7 +99,7 @@ def test_ingest_reads_raw_rows_as_it_reads_their_table(tmp_path: Path) -> None:
         shutil.copy(DATA / name, raw / name)
     (raw / "empty.txt").write_bytes(b"")  # a reject
     params = IngestParams()
-    files, refused = listing.list_raw(raw)
+    files, refused = rawdir.list_raw(raw)
     rows = list(rawdir.raw_rows(raw, files, refused, params))
     assert any("record" not in row for row in rows) and any("record" in row for row in rows)
     ids = ingest.assign_doc_ids(files)
