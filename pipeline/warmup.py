@@ -4,12 +4,13 @@ once, before any worker is forked, instead of in every extraction process.
 trafilatura fills some process-wide caches on first use: justext's stoplist of every language
 (about 100 files read and merged, the first time a page falls back to justext) and tld's
 public-suffix trie (the first URL courlan cannot split by itself). A fresh extraction process
-paid 0.15 to 0.18 s of CPU for them on its first pages (10 development pages, 4 samples of each
-order: 0.51 to 0.60 s first, 0.38 to 0.43 s once warm). A run with N workers forks N extraction
-processes, each of which paid it inside the stage that keeps every core busy; the fork server
-does it once, while the run is still ingesting, and its forks inherit the caches. In 2-worker
-runs on the 804 development pages, each extraction process's first 10 pages took 0.23 and 0.28 s
-of CPU instead of 0.32 and 0.40 s (3 runs each).
+paid up to 0.19 s of CPU for them on its first pages: on 4 sets of 10 development pages, a set
+took 0.51 to 0.60 s in a fresh process and 0.37 to 0.47 s in one forked after this warm-up
+(0.04 to 0.19 s less, by how soon the set's pages reach those caches; 2 samples of each). A run
+with N workers forks N extraction processes, each of which paid it inside the stage that keeps
+every core busy; the fork server does it once, while the run is still ingesting, and its forks
+inherit the caches. In 2-worker runs on the 804 development pages, each extraction process's
+first 10 pages took 0.23 and 0.28 s of CPU instead of 0.32 and 0.40 s (3 runs each).
 
 Imported anywhere else, the module does nothing: a process that extracts in place (one worker)
 fills the same caches on its first pages, at the same cost.
