@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,13 @@ from pipeline.rules import RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
+
+
+def env_importing(folder: Path) -> dict[str, str]:
+    """This process's environment with `folder` first on PYTHONPATH, for a child whose fork server
+    must import a test's module from it (Python 3.11's fork server ignores its client's sys.path)."""
+    paths = [str(folder), os.environ.get("PYTHONPATH")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
 @pytest.fixture(scope="session")

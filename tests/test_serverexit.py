@@ -3,7 +3,6 @@ importing that module anywhere else changes nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, env_importing
 
 # Registered before pipeline.serverexit's handler, so run after it (atexit is last in, first
 # out): its file is written only if the fork server went through the interpreter's teardown.
@@ -42,10 +41,8 @@ def _server_exit(tmp_path: Path, preload: list[str]) -> bool:
     (tmp_path / "marker_mod.py").write_text(MARKER, encoding="utf-8")
     script = tmp_path / "client.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    # The fork server finds marker_mod through PYTHONPATH: it ignores its client's sys.path.
-    paths = [str(tmp_path), os.environ.get("PYTHONPATH")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-    subprocess.run([sys.executable, str(script), *preload], cwd=ROOT, check=True, timeout=60, env=env)
+    subprocess.run([sys.executable, str(script), *preload], cwd=ROOT, check=True, timeout=60,
+                   env=env_importing(tmp_path))
     pid = int((tmp_path / "server.pid").read_text())
     deadline = time.monotonic() + 30
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:

@@ -9,14 +9,13 @@ warming nothing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, env_importing
 from test_workers import pool_corpus
 
 CACHES = textwrap.dedent("""
@@ -32,11 +31,8 @@ CACHES = textwrap.dedent("""
 def _python(code: str, tmp_path: Path) -> str:
     """Run `code` in a fresh interpreter that can import the module `probe` (CACHES)."""
     (tmp_path / "probe.py").write_text(CACHES, encoding="utf-8")
-    # The fork server finds `probe` through PYTHONPATH: it ignores its client's sys.path.
-    paths = [str(tmp_path), os.environ.get("PYTHONPATH")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env_importing(tmp_path),
+                         capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return res.stdout.strip().splitlines()[-1]
 
