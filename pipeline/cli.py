@@ -168,8 +168,15 @@ def exit_now(code: int) -> NoReturn:
     one and unloading modules, 0.05 to 0.14 s at the end of every stage command and of
     `pipeline run` (measured from the end of `main` to the process's exit: `pipeline run` on the
     804 pages, the 4,000 text documents and raw/; each stage command on the text documents). A
-    fork server left running sees its pipe close and exits.
+    fork server left running sees its pipe close and exits. multiprocessing's own exit handler
+    still runs, as it would at a normal exit.
     """
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None:
+        # What multiprocessing does at exit, which os._exit skips: above all, remove the folder
+        # it made for the fork server's socket (a /tmp/pymp-* was left behind by every run that
+        # started one: 467 had piled up on the development machine).
+        mp_util._exit_function()
     logging.shutdown()
     try:
         sys.stdout.flush()

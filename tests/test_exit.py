@@ -73,10 +73,14 @@ def _marked(mark: str) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="needs Linux /proc")
-def test_no_process_of_a_two_worker_run_outlives_it(tmp_path: Path) -> None:
+def test_no_process_or_temporary_folder_of_a_two_worker_run_outlives_it(tmp_path: Path) -> None:
     raw, params = pool_corpus(tmp_path)
     mark = f"PIPELINE_EXIT_TEST={uuid.uuid4().hex}"
-    env = {**os.environ, mark.split("=")[0]: mark.split("=")[1]}
+    # The fork server's socket lives in a folder multiprocessing makes under TMPDIR and removes
+    # at exit; os._exit alone skipped that, leaving one /tmp/pymp-* per run.
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, mark.split("=")[0]: mark.split("=")[1], "TMPDIR": str(tmp)}
     res = _cli("-q", "run", str(raw), "--out", str(tmp_path / "out"), "--params", str(params),
                "--workers", "2", env=env)
     assert res.returncode == 0, res.stderr
@@ -85,3 +89,4 @@ def test_no_process_of_a_two_worker_run_outlives_it(tmp_path: Path) -> None:
     while _marked(mark) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _marked(mark) == []
+    assert sorted(p.name for p in tmp.iterdir()) == []
