@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from pipeline import __version__
+from pipeline import __version__, stopping
 from pipeline.audit import commands as audit
 
 log = logging.getLogger("pipeline")
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> tuple[int, bool]:
-    """(exit code, whether the process may end without the interpreter's teardown)."""
+    """(exit code, whether the process may end without the interpreter's teardown); a run
+    stopped by a signal gives minus its number, as `subprocess` reports a process it killed."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "engine", "local") == "local" and (
@@ -145,10 +146,15 @@ def _main(argv: list[str] | None) -> tuple[int, bool]:
 
     quick = args.command in _QUICK_EXIT and getattr(args, "engine", "local") == "local"
     try:
-        _dispatch(args)
+        with stopping.sigterm_raises():
+            _dispatch(args)
     except USER_ERRORS as exc:
         log.error("%s", exc)
         return 2, quick
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (`stopping.Stopped`): no traceback
+        signum = stopping.signum_of(exc)
+        log.error("%s", stopping.describe(signum))
+        return -signum, quick
     return 0, quick
 
 
@@ -157,7 +163,7 @@ def entry() -> NoReturn:
     code, quick = _main(None)
     if quick:
         exit_now(code)
-    raise SystemExit(code)
+    raise SystemExit(code if code >= 0 else 128 - code)  # stopped: the shell's 128 + signal
 
 
 def exit_now(code: int) -> NoReturn:
@@ -169,7 +175,8 @@ def exit_now(code: int) -> NoReturn:
     `pipeline run` (measured from the end of `main` to the process's exit: `pipeline run` on the
     804 pages, the 4,000 text documents and raw/; each stage command on the text documents). A
     fork server left running sees its pipe close and exits. multiprocessing's own exit handler
-    still runs, as it would at a normal exit.
+    still runs, as it would at a normal exit. A negative `code` (a run stopped by a signal):
+    the process ends killed by that signal.
     """
     mp_util = sys.modules.get("multiprocessing.util")
     if mp_util is not None:
@@ -182,5 +189,7 @@ def exit_now(code: int) -> NoReturn:
         sys.stdout.flush()
         sys.stderr.flush()
     except OSError:  # a closed pipe: let the interpreter's own exit report it
-        raise SystemExit(code) from None
+        raise SystemExit(code if code >= 0 else 128 - code) from None
+    if code < 0:
+        stopping.die_by(-code)
     os._exit(code)

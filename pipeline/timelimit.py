@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -44,6 +45,9 @@ def _serve(fn: Callable[..., Any], conn: Connection, parent_pid: int) -> None:
     # A forked child keeps its own copy of the parent's end of the pipe, so it would never see
     # EOF if the parent were killed: let the kernel end it with its parent instead.
     die_with_parent(parent_pid)
+    # Ctrl-C reaches every process of the terminal's group: stopping is the parent's to handle
+    # (it kills this worker), not a traceback of this one's.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             args = conn.recv()
