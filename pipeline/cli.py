@@ -153,6 +153,10 @@ def _main(argv: list[str] | None) -> tuple[int, bool]:
         return 2, quick
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (`stopping.Stopped`): no traceback
         signum = stopping.signum_of(exc)
+        if args.command not in audit.COMMANDS and getattr(args, "out", None) is not None:
+            from pipeline.parquet_io import remove_unfinished
+
+            remove_unfinished(args.out)
         log.error("%s", stopping.describe(signum))
         return -signum, quick
     return 0, quick

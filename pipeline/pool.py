@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+from pipeline import stopping
+
 # (task, items, workers) -> results in the order of items: `ordered_map`, or an engine's
 # equivalent (`ray_engine.RayMapper`).
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any], int], Iterator[Any]]
@@ -72,7 +74,7 @@ def _install(task: Callable[[Any], Any], log_level: int, run_pid: int) -> None:
     global _TASK
     die_with_parent(os.getppid())  # the fork server
     _end_with(run_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    stopping.leave_sigint_to_parent()  # forked with it blocked (`serverexit`)
     # A worker (a fork of the fork server) starts with no logging set up: log as the parent does (-q, -v).
     logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
     _TASK = task

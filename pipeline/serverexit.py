@@ -1,5 +1,5 @@
 """Imported by the pool's fork server only (first of `pool._PRELOAD`): the server ends without
-the interpreter's teardown.
+the interpreter's teardown, and forks its workers with SIGINT blocked.
 
 The fork server exits when the run does (its pipe to the run closes). Unloading trafilatura,
 pandas and the stage code took it about 0.1 s, and until then it held the run's stdout and
@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import multiprocessing.forkserver
 import os
+import signal
 import sys
 
 
@@ -41,3 +42,7 @@ def in_fork_server() -> bool:
 
 if in_fork_server():
     atexit.register(_end)
+    # The server ignores SIGINT; with it blocked too, every worker it forks starts with it
+    # blocked until the worker ignores it (`stopping.leave_sigint_to_parent`), so a Ctrl-C
+    # that comes while a worker starts cannot give that worker a traceback.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})

@@ -55,6 +55,29 @@ def describe(signum: int) -> str:
             f"Run the same command again to finish")
 
 
+@contextlib.contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """SIGINT held back in this thread while the block runs, delivered after it if it came.
+
+    Around a fork: the child starts with SIGINT blocked, so a Ctrl-C that reaches the terminal's
+    whole group while the child is still starting cannot raise KeyboardInterrupt inside it
+    ("Exception ignored in: <function _after_fork>", then a traceback) before
+    `leave_sigint_to_parent` runs."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def leave_sigint_to_parent() -> None:
+    """In a worker process: Ctrl-C is the run's to handle (it stops and kills its workers), so
+    the worker ignores it, then unblocks it (a worker forked with it blocked, see
+    `sigint_blocked`, drops one that came meanwhile)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def die_by(signum: int) -> NoReturn:
     """End this process killed by `signum` (its default action), once output is flushed."""
     signal.signal(signum, signal.SIG_DFL)

@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
-import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 from pipeline.pool import die_with_parent, reply_of, value_of
+from pipeline.stopping import leave_sigint_to_parent, sigint_blocked
 
 log = logging.getLogger(__name__)
 _CTX = mp.get_context("fork")
@@ -47,7 +47,7 @@ def _serve(fn: Callable[..., Any], conn: Connection, parent_pid: int) -> None:
     die_with_parent(parent_pid)
     # Ctrl-C reaches every process of the terminal's group: stopping is the parent's to handle
     # (it kills this worker), not a traceback of this one's.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    leave_sigint_to_parent()
     while True:
         try:
             args = conn.recv()
@@ -71,7 +71,8 @@ class TimeLimited:
     def _start(self) -> Connection:
         parent, child = _CTX.Pipe()
         self._proc = _CTX.Process(target=_serve, args=(self.fn, child, os.getpid()), daemon=True)
-        self._proc.start()
+        with sigint_blocked():
+            self._proc.start()
         child.close()
         self._conn = parent
         return parent
