@@ -143,3 +143,20 @@ def test_workers_leave_ctrl_c_to_the_run_from_their_first_instruction() -> None:
     blocked = next(line for line in Path(f"/proc/{server}/status").read_text().splitlines()
                    if line.startswith("SigBlk:"))
     assert int(blocked.split()[1], 16) & (1 << (signal.SIGINT - 1))
+
+
+def test_a_stopped_command_sweeps_what_unfinished_writes_left(tmp_path: Path) -> None:
+    from pipeline.parquet_io import remove_unfinished
+
+    kept = tmp_path / "stages" / "extract" / "paragraphs.parquet"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"complete")
+    (kept.parent / ".paragraphs.parquet.k2j4.tmp").write_bytes(b"torn")
+    (tmp_path / ".articles.parquet.x9.tmp").write_bytes(b"torn")
+    for folder in ("stages/dedup/.work-ab12", "stages/dedup/.presign-cd34"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "part-000000.npz").write_bytes(b"scratch")
+    assert remove_unfinished(tmp_path) == 4
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        "stages/extract/paragraphs.parquet"]
+    assert remove_unfinished(tmp_path / "missing") == 0
