@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipeline", description=(
         "Turn scraped news pages into a clean, deduplicated, traceable text dataset."))
     parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging (and trafilatura's warnings about page markup)")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", help="run every stage on RAW_DIR and write OUT_DIR")
@@ -139,9 +140,9 @@ def _main(argv: list[str] | None) -> tuple[int, bool]:
             getattr(args, "ray_address", None) or getattr(args, "work_dir", None)):
         parser.error("--ray-address and --work-dir are for --engine ray")  # not silently ignored
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    from pipeline.pool import LOG_FORMAT
+    from pipeline import logsetup
 
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    logsetup.configure(level)
     from pipeline.export_errors import USER_ERRORS
 
     quick = args.command in _QUICK_EXIT and getattr(args, "engine", "local") == "local"

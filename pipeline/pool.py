@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from pipeline import stopping
+from pipeline import logsetup, stopping
 
 # (task, items, workers) -> results in the order of items: `ordered_map`, or an engine's
 # equivalent (`ray_engine.RayMapper`).
@@ -44,7 +44,7 @@ _CTX = mp.get_context("forkserver")
 # pyarrow imports on the first Table.from_pylist); first, what makes the server's own exit quick,
 # and last, extraction's lazy caches filled (`pipeline.warmup`).
 _PRELOAD = ("pipeline.serverexit", "pipeline.tasks", "trafilatura", "pandas", "pipeline.warmup")
-LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+LOG_FORMAT = logsetup.LOG_FORMAT
 _PR_SET_PDEATHSIG = 1
 # Near the end of a map with a known total, a slice is at most 1/_TAIL of a worker's share of
 # the rows still to send (`tail_starts`).
@@ -76,7 +76,7 @@ def _install(task: Callable[[Any], Any], log_level: int, run_pid: int) -> None:
     _end_with(run_pid)
     stopping.leave_sigint_to_parent()  # forked with it blocked (`serverexit`)
     # A worker (a fork of the fork server) starts with no logging set up: log as the parent does (-q, -v).
-    logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
+    logsetup.configure(log_level)
     _TASK = task
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -37,10 +36,9 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from pipeline import runner
+from pipeline import logsetup, runner
 from pipeline.export_errors import MissingExtra
 from pipeline.params import Params
-from pipeline.pool import LOG_FORMAT
 
 log = logging.getLogger(__name__)
 INSTALL_HINT = "--engine ray needs Ray, an optional extra: pip install 'pipeline[ray]' (in a checkout: " \
@@ -112,7 +110,7 @@ class ShardWorker:
     """One Ray actor: holds the stage's task (sent once) and runs it on shard after shard."""
 
     def __init__(self, task: Callable[[Any], Any], store: ShardStore, log_level: int) -> None:
-        logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr)
+        logsetup.configure(log_level)
         self.task, self.store = task, store
 
     def run(self, name: str) -> Any:
