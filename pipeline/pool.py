@@ -18,22 +18,17 @@ running: the fork server exits when the run does, and its workers die with it.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import itertools
 import logging
 import multiprocessing as mp
 import multiprocessing.forkserver
 import os
-import select
-import signal
-import sys
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from pipeline import logsetup, stopping
+from pipeline import lifetime, logsetup, stopping
 
 # (task, items, workers) -> results in the order of items: `ordered_map`, or an engine's
 # equivalent (`ray_engine.RayMapper`).
@@ -45,7 +40,6 @@ _CTX = mp.get_context("forkserver")
 # and last, extraction's lazy caches filled (`pipeline.warmup`).
 _PRELOAD = ("pipeline.serverexit", "pipeline.tasks", "trafilatura", "pandas", "pipeline.warmup")
 LOG_FORMAT = logsetup.LOG_FORMAT
-_PR_SET_PDEATHSIG = 1
 # Near the end of a map with a known total, a slice is at most 1/_TAIL of a worker's share of
 # the rows still to send (`tail_starts`).
 _TAIL = 4
@@ -58,47 +52,14 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL this process when its parent (`parent_pid`) dies (best effort elsewhere)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def _install(task: Callable[[Any], Any], log_level: int, run_pid: int) -> None:
     global _TASK
-    die_with_parent(os.getppid())  # the fork server
-    _end_with(run_pid)
+    lifetime.die_with_parent(os.getppid())  # the fork server
+    lifetime.end_with(run_pid)
     stopping.leave_sigint_to_parent()  # forked with it blocked (`serverexit`)
     # A worker (a fork of the fork server) starts with no logging set up: log as the parent does (-q, -v).
     logsetup.configure(log_level)
     _TASK = task
-
-
-def _end_with(run_pid: int) -> None:
-    """End this worker when the run ends, killed or not.
-
-    The kernel can only tie a process to its parent, here the fork server, and the fork server
-    waits for its workers before it exits; so a thread waits on the run's pidfd instead (it costs
-    nothing while it waits). Without pidfds (not Linux) this is best effort, as before.
-    """
-    try:
-        fd = os.pidfd_open(run_pid)
-    except ProcessLookupError:  # the run ended before this worker got going
-        os._exit(1)
-    except (AttributeError, OSError):
-        return
-
-    def wait() -> None:
-        select.select([fd], [], [])
-        os._exit(1)
-
-    threading.Thread(target=wait, name="end-with-run", daemon=True).start()
 
 
 def _call(item: Any) -> Any:

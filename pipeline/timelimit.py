@@ -22,7 +22,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pipeline.pool import die_with_parent, reply_of, value_of
+from pipeline.lifetime import die_with_parent
+from pipeline.pool import reply_of, value_of
 from pipeline.stopping import leave_sigint_to_parent, sigint_blocked
 
 log = logging.getLogger(__name__)
