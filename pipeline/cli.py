@@ -154,11 +154,12 @@ def _main(argv: list[str] | None) -> tuple[int, bool]:
         return 2, quick
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (`stopping.Stopped`): no traceback
         signum = stopping.signum_of(exc)
-        if args.command not in audit.COMMANDS and getattr(args, "out", None) is not None:
+        stages = args.command not in audit.COMMANDS  # audit commands only read a finished run
+        if stages and getattr(args, "out", None) is not None:
             from pipeline.parquet_io import remove_unfinished
 
             remove_unfinished(args.out)
-        log.error("%s", stopping.describe(signum))
+        log.error("%s", stopping.describe(signum, stages))
         return -signum, quick
     return 0, quick
 

@@ -49,10 +49,13 @@ def signum_of(exc: KeyboardInterrupt) -> int:
     return exc.signum if isinstance(exc, Stopped) else signal.SIGINT
 
 
-def describe(signum: int) -> str:
-    return (f"stopped by {signal.Signals(signum).name}: the stages that finished have their outputs "
-            f"in place; the stage that was running left no temporary file. "
-            f"Run the same command again to finish")
+def describe(signum: int, stages: bool = True) -> str:
+    """The line a stopped command logs; `stages`: it was running stages (not reading a run)."""
+    stopped = f"stopped by {signal.Signals(signum).name}"
+    if not stages:
+        return stopped
+    return (f"{stopped}: the stages that finished have their outputs in place; the stage that was "
+            f"running left no temporary file. Run the same command again to finish")
 
 
 @contextlib.contextmanager

@@ -90,7 +90,11 @@ def test_a_stopped_command_returns_minus_the_signal(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(cli, "_dispatch", stopped)
     assert cli._main(["run", str(tmp_path), "--out", str(tmp_path / "o")]) == (-signal.SIGTERM, True)
-    assert "stopped by SIGTERM" in caplog.text
+    assert "stopped by SIGTERM: the stages that finished" in caplog.text
+    caplog.clear()
+    # An audit command only reads a run: no word about stages, nothing swept.
+    assert cli._main(["show", "--out", str(tmp_path / "o"), "x"]) == (-signal.SIGTERM, False)
+    assert [r.getMessage() for r in caplog.records] == ["stopped by SIGTERM"]
 
 
 def test_sigterm_raises_only_inside_the_block() -> None:
