@@ -14,6 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
 
 
+def env_killable(folder: Path) -> dict[str, str]:
+    """The environment for a `pipeline` run a test kills with SIGKILL: nothing can remove the
+    folder multiprocessing made for its fork server (a /tmp/pymp-* per run), so it goes under
+    the test's own `folder` instead of /tmp."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "TMPDIR": str(folder)}
+
+
 def env_importing(folder: Path) -> dict[str, str]:
     """This process's environment with `folder` first on PYTHONPATH, for a child whose fork server
     must import a test's module from it (Python 3.11's fork server ignores its client's sys.path)."""
