@@ -169,7 +169,12 @@ def entry() -> NoReturn:
     code, quick = _main(None)
     if quick:
         exit_now(code)
-    raise SystemExit(code if code >= 0 else 128 - code)  # stopped: the shell's 128 + signal
+    raise SystemExit(_shell_status(code))
+
+
+def _shell_status(code: int) -> int:
+    """The exit status for `code`; a stop (minus a signal) as a shell reports it, 128 + signal."""
+    return code if code >= 0 else 128 - code
 
 
 def exit_now(code: int) -> NoReturn:
@@ -195,7 +200,7 @@ def exit_now(code: int) -> NoReturn:
         sys.stdout.flush()
         sys.stderr.flush()
     except OSError:  # a closed pipe: let the interpreter's own exit report it
-        raise SystemExit(code if code >= 0 else 128 - code) from None
+        raise SystemExit(_shell_status(code)) from None
     if code < 0:
         stopping.die_by(-code)
     os._exit(code)

@@ -25,7 +25,6 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-
 def end_with(run_pid: int) -> None:
     """End this worker when the run ends, killed or not.
 

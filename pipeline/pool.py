@@ -39,7 +39,6 @@ _CTX = mp.get_context("forkserver")
 # pyarrow imports on the first Table.from_pylist); first, what makes the server's own exit quick,
 # and last, extraction's lazy caches filled (`pipeline.warmup`).
 _PRELOAD = ("pipeline.serverexit", "pipeline.tasks", "trafilatura", "pandas", "pipeline.warmup")
-LOG_FORMAT = logsetup.LOG_FORMAT
 # Near the end of a map with a known total, a slice is at most 1/_TAIL of a worker's share of
 # the rows still to send (`tail_starts`).
 _TAIL = 4

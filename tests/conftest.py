@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
 
 
-def env_killable(folder: Path) -> dict[str, str]:
-    """The environment for a `pipeline` run a test kills with SIGKILL: nothing can remove the
-    folder multiprocessing made for its fork server (a /tmp/pymp-* per run), so it goes under
-    the test's own `folder` instead of /tmp."""
+def env_tmpdir(folder: Path) -> dict[str, str]:
+    """The environment for a `pipeline` run whose temporary folder a test looks into, or that it
+    kills with SIGKILL (then nothing can remove the folder multiprocessing made for its fork
+    server, a /tmp/pymp-* per run): TMPDIR is the test's own `folder`, created empty."""
     folder.mkdir(parents=True, exist_ok=True)
     return {**os.environ, "TMPDIR": str(folder)}
 

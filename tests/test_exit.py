@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import RAW, ROOT
+from conftest import RAW, ROOT, env_tmpdir
 from test_workers import pool_corpus
 
 from pipeline import cli
@@ -79,8 +79,7 @@ def test_no_process_or_temporary_folder_of_a_two_worker_run_outlives_it(tmp_path
     # The fork server's socket lives in a folder multiprocessing makes under TMPDIR and removes
     # at exit; os._exit alone skipped that, leaving one /tmp/pymp-* per run.
     tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    env = {**os.environ, mark.split("=")[0]: mark.split("=")[1], "TMPDIR": str(tmp)}
+    env = {**env_tmpdir(tmp), mark.split("=")[0]: mark.split("=")[1]}
     res = _cli("-q", "run", str(raw), "--out", str(tmp_path / "out"), "--params", str(params),
                "--workers", "2", env=env)
     assert res.returncode == 0, res.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import RAW, ROOT, env_killable
+from conftest import RAW, ROOT, env_tmpdir
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 
@@ -30,7 +30,7 @@ def _cli(raw: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pipeline", "-q", "run", str(raw), "--out", str(out),
                              "--params", str(ROOT / "params.yaml")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=env_killable(out.parent / "mp-tmp"))
+                            env=env_tmpdir(out.parent / "mp-tmp"))
 
 
 def _kill_when(proc: subprocess.Popen, out: Path, trigger: str, delay: float) -> bool:

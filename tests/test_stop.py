@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, env_tmpdir
 from test_workers import _alive, pool_corpus
 
 from pipeline import cli, pool, stopping
@@ -27,11 +27,10 @@ def _stop_during_extract(tmp_path: Path, signum: int, workers: int, group: bool)
     `group`, as a terminal's Ctrl-C does); (exit status, stderr, temporary folder)."""
     raw, params = pool_corpus(tmp_path)
     out, tmp = tmp_path / "out", tmp_path / "tmp"
-    tmp.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "-q", "run", str(raw), "--out", str(out),
                              "--params", str(params), "--workers", str(workers)],
                             cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "TMPDIR": str(tmp)})
+                            env=env_tmpdir(tmp))
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline and not (
             any(out.glob(EXTRACT_WRITING)) and _children(proc.pid)):  # the extraction process is up
@@ -164,3 +163,16 @@ def test_a_stopped_command_sweeps_what_unfinished_writes_left(tmp_path: Path) ->
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
         "stages/extract/paragraphs.parquet"]
     assert remove_unfinished(tmp_path / "missing") == 0
+
+
+def test_the_extraction_process_is_forked_with_ctrl_c_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the fork itself leaves, before the process ignores and unblocks SIGINT: blocked.
+    from pipeline import timelimit
+
+    monkeypatch.setattr(timelimit, "leave_sigint_to_parent", lambda: None)
+    limited = timelimit.TimeLimited(_sigint_state, 60)
+    try:
+        assert limited()[1] is True
+    finally:
+        limited.close()
+    assert _sigint_state() == (False, False)  # this process: unblocked again after the fork

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import RAW, ROOT, env_killable
+from conftest import RAW, ROOT, env_tmpdir
 
 from pipeline import pool, runner, schema, tasks
 from pipeline.params import ExtractParams, IngestParams, Params, StripParams
@@ -148,7 +148,7 @@ def test_killing_the_run_leaves_no_worker_behind(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "-q", "run", str(raw), "--out",
                              str(tmp_path / "out"), "--params", str(params), "--workers", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env_killable(tmp_path / "mp-tmp"))
+                            env=env_tmpdir(tmp_path / "mp-tmp"))
     seen: set[int] = set()
     deadline = time.monotonic() + 120
     # Wait for the extract pool: two workers, each with its own extraction process.
