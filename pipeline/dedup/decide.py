@@ -9,15 +9,15 @@ order in which pairs were found. Each cluster keeps one survivor, chosen by `ran
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.dedup import contain
+from pipeline.dedup import contain, overlap
 from pipeline.dedup.bands import group_pairs, unique_pairs
 from pipeline.dedup.normalise import PUNCTUATION
-from pipeline.dedup.sketch import RowStats, shingle_sets, sketch
+from pipeline.dedup.sketch import RowStats, sketch
 from pipeline.dedup.unionfind import UnionFind
 from pipeline.params import DedupParams
 
@@ -37,13 +37,13 @@ TextsOf = Callable[[np.ndarray], list[str]]
 Candidates = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-# Pairs whose shingle sets are built at once: a frozenset of a paragraph's hashes costs a few KB,
-# so sets live for one chunk of pairs, never for every candidate of the corpus at once.
-PAIR_CHUNK = 4096
+# Pairs whose shingle sets are built at once (`overlap.SetTable`, 8 bytes per distinct shingle of
+# each paragraph in them), so memory is bounded by a chunk whatever the number of candidates.
+PAIR_CHUNK = 16384
 
 
 class _Sets:
-    """The texts of the rows one step needs (one read), and their shingle sets chunk by chunk."""
+    """The texts of the rows one step needs (one read), and the overlaps of their shingle sets."""
 
     def __init__(self, texts_of: TextsOf, rows: np.ndarray, k: int) -> None:
         need = np.unique(rows)
@@ -53,12 +53,19 @@ class _Sets:
     def text(self, row: int) -> str:
         return self._texts[row]
 
-    def chunks(self, lo: np.ndarray, hi: np.ndarray) -> Iterator[tuple[list[int], list[int], dict]]:
-        """(lo rows, hi rows, row -> shingle set) for consecutive chunks of the pairs, in order."""
+    def overlaps(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(|A & B|, |A|, |B|) of each pair (lo[i], hi[i]), int64 arrays."""
+        parts = []
         for start in range(0, len(lo), PAIR_CHUNK):
-            a, b = lo[start:start + PAIR_CHUNK].tolist(), hi[start:start + PAIR_CHUNK].tolist()
-            rows = sorted(set(a) | set(b))
-            yield a, b, dict(zip(rows, shingle_sets([self._texts[r] for r in rows], self._k), strict=True))
+            a, b = lo[start:start + PAIR_CHUNK], hi[start:start + PAIR_CHUNK]
+            rows, at = np.unique(np.concatenate((a, b)), return_inverse=True)
+            table = overlap.set_table([self._texts[r] for r in rows.tolist()], self._k)
+            ia, ib = at[:len(a)], at[len(a):]
+            parts.append((overlap.intersections(table, ia, ib), table.sizes[ia], table.sizes[ib]))
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        inter, size_lo, size_hi = (np.concatenate(c) for c in zip(*parts, strict=True))
+        return inter, size_lo, size_hi
 
 
 def _in_scope(lo: np.ndarray, hi: np.ndarray, doc: np.ndarray, scope: str) -> np.ndarray:
@@ -110,9 +117,7 @@ def _near_pairs(candidates: Candidates, sk: RowStats, reps, doc, p, texts_of: Te
     keep = _copy_pair(lo, hi, doc, sk.n_words, p)
     lo, hi = lo[keep], hi[keep]
     sets = _Sets(texts_of, np.concatenate((lo, hi)), p.shingle_size)
-    jac = np.array([_jaccard(got[x], got[y]) for a, b, got in sets.chunks(lo, hi)
-                    for x, y in zip(a, b, strict=True)])
-    ok = jac >= p.threshold if len(jac) else np.zeros(0, dtype=bool)
+    ok = overlap.jaccards(*sets.overlaps(lo, hi)) >= p.threshold
     counters["candidates_checked"] = len(lo)
     counters["candidates_rejected_by_verification"] = len(lo) - int(ok.sum())
     if p.numbers_must_agree and len(lo):
@@ -140,12 +145,6 @@ def _numbers(text: str) -> list[str]:
     return [_NON_DIGIT.sub("", m) for m in _NUMBER.findall(text)]
 
 
-def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
-    inter = len(a & b)
-    union = len(a) + len(b) - inter
-    return inter / union if union else 1.0
-
-
 def _copies(clusters, sk: RowStats, rank: np.ndarray, texts_of: TextsOf, p: DedupParams,
             out: Decisions) -> None:
     near: list[tuple[int, int]] = []  # (member, survivor) of near copies, verified below in one go
@@ -165,14 +164,17 @@ def _copies(clusters, sk: RowStats, rank: np.ndarray, texts_of: TextsOf, p: Dedu
         return
     m_rows, s_rows = (np.array(c, dtype=np.int64) for c in zip(*near, strict=True))
     sets = _Sets(texts_of, np.concatenate((m_rows, s_rows)), p.shingle_size)
-    for ms, ss, got in sets.chunks(m_rows, s_rows):
+    jac = overlap.jaccards(*sets.overlaps(m_rows, s_rows))
+    for start in range(0, len(m_rows), PAIR_CHUNK):
+        ms, ss = m_rows[start:start + PAIR_CHUNK], s_rows[start:start + PAIR_CHUNK]
         # Signatures are not kept past their shard: rebuilt here for these rows only (same values).
-        both = sorted(got)
-        sig = sketch([sets.text(r) for r in both], p.shingle_size, p.num_perm, p.seed,
+        both = np.unique(np.concatenate((ms, ss)))
+        sig = sketch([sets.text(r) for r in both.tolist()], p.shingle_size, p.num_perm, p.seed,
                      p.minhash_min_words).sig
         sims = (sig[np.searchsorted(both, ms)] == sig[np.searchsorted(both, ss)]).mean(axis=1)
-        for m, survivor, sim in zip(ms, ss, sims.tolist(), strict=True):
-            out.copies[m] = (survivor, False, sim, _jaccard(got[m], got[survivor]))
+        for m, survivor, sim, j in zip(ms.tolist(), ss.tolist(), sims.tolist(),
+                                       jac[start:start + PAIR_CHUNK].tolist(), strict=True):
+            out.copies[m] = (survivor, False, sim, j)
 
 
 def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParams, texts_of: TextsOf):
@@ -180,15 +182,17 @@ def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParam
     small, big = contain.candidates(sk, alive, p.bucket_cap)
     ok = _in_scope(small, big, doc, p.scope)
     small, big = small[ok], big[ok]
-    best: dict[int, tuple[int, float]] = {}
-    for smalls, bigs, got in _Sets(texts_of, np.concatenate((small, big)), p.shingle_size).chunks(small, big):
-        for a, b in zip(smalls, bigs, strict=True):
-            sa = got[a]
-            score = len(sa & got[b]) / len(sa) if sa else 0.0
-            if score >= p.containment_threshold and (
-                    a not in best or (-score, b) < (-best[a][1], best[a][0])):
-                best[a] = (b, score)
-    return best
+    inter, size_small, _ = _Sets(texts_of, np.concatenate((small, big)), p.shingle_size).overlaps(small, big)
+    score = overlap.containments(inter, size_small)
+    ok = score >= p.containment_threshold
+    small, big, score = small[ok], big[ok], score[ok]
+    # Each row's best container: the highest score, then the lowest row.
+    order = np.lexsort((big, -score, small))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = small[order][1:] != small[order][:-1]
+    best = order[first]
+    return dict(zip(small[best].tolist(), zip(big[best].tolist(), score[best].tolist(), strict=True),
+                    strict=True))
 
 
 def decide(sk: RowStats, doc: np.ndarray, rank: np.ndarray, p: DedupParams, candidates: Candidates,

@@ -90,17 +90,3 @@ def sketch(texts: list[str], shingle_size: int, num_perm: int, seed: int, minhas
     sample_hash = np.concatenate(samples) if samples else np.zeros(0, np.uint32)
     return Sketches(n_words, exact, mh_rows, sig, n_shingles, sample_hash, n_sampled)
 
-
-def shingle_sets(texts: list[str], shingle_size: int) -> list[frozenset[int]]:
-    """Each paragraph's set of 64-bit shingle hashes, for exact Jaccard and containment.
-
-    At 64 bits two distinct shingles collide with probability ~2^-64 per pair, so the Jaccard of
-    these sets is the Jaccard of the shingle strings for any corpus that fits on a disk.
-    """
-    out: list[frozenset[int]] = []
-    for lo in range(0, len(texts), CHUNK):
-        sh = shingle_hashes(tokenise(texts[lo:lo + CHUNK]), shingle_size)
-        values = sh.hashes.tolist()
-        bounds = sh.offsets.tolist()
-        out.extend(frozenset(values[bounds[i]:bounds[i + 1]]) for i in range(len(bounds) - 1))
-    return out

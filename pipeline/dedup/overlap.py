@@ -1,0 +1,86 @@
+"""Exact shingle-set overlaps of paragraph pairs, in arrays instead of Python sets.
+
+Verification (near pairs' Jaccard, containment scores) needs |A ∩ B|, |A| and |B| for the sets
+of 64-bit shingle hashes of two paragraphs. Building a frozenset per paragraph and intersecting
+pairs in Python cost about 0.2 s of the 0.3 s containment step on the 804 development pages
+(19,111 pairs over 12,790 paragraphs; cProfile). Here the sets are one sorted array, and every
+pair's intersection is counted by one binary search per shingle of A, all pairs at once. The
+counts are those of the sets, so the scores are the same floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.dedup.minhash import shingle_hashes
+from pipeline.dedup.normalise import tokenise
+
+_U32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class SetTable:
+    """The shingle sets of n paragraphs: `key` holds (paragraph << 32 | shingle id) for each
+    distinct shingle of each paragraph, sorted; shingle ids number the distinct hashes of all n
+    (so equal ids are equal 64-bit hashes); `sizes` is each set's size."""
+
+    key: np.ndarray    # uint64, sorted
+    sizes: np.ndarray  # int64 per paragraph
+
+    def members(self, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of `i` each element belongs to, its shingle id), for the sets of paragraphs `i`."""
+        ends = np.searchsorted(self.key, (i.astype(np.uint64) + np.uint64(1)) << _U32)
+        cnt = self.sizes[i]
+        owner = np.repeat(np.arange(len(i)), cnt)
+        at = np.repeat(ends - cnt - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+        return owner, self.key[at] & _LOW32
+
+
+def set_table(texts: list[str], k: int) -> SetTable:
+    """The shingle sets (word k-grams, hashed as the sketch hashes them) of `texts`."""
+    n = len(texts)
+    if n >= 1 << 32:
+        raise ValueError("set tables pack paragraph numbers in 32 bits: use fewer paragraphs")
+    sh = shingle_hashes(tokenise(texts), k)
+    row = np.repeat(np.arange(n, dtype=np.uint64), np.diff(sh.offsets))
+    key = np.sort((row << _U32) | _dense_ids(sh.hashes))
+    distinct = np.ones(len(key), dtype=bool)
+    distinct[1:] = key[1:] != key[:-1]
+    key = key[distinct]
+    return SetTable(key, np.bincount((key >> _U32).astype(np.int64), minlength=n).astype(np.int64))
+
+
+def _dense_ids(hashes: np.ndarray) -> np.ndarray:
+    """0, 1, 2... numbering the distinct values of `hashes` (uint64 ids). Sorting and comparing
+    neighbours: `np.unique` took 0.1 s on 0.5 M keys where this takes 0.02 (numpy 2.4)."""
+    order = np.argsort(hashes)
+    ordered = hashes[order]
+    new = np.ones(len(ordered), dtype=np.uint64)
+    new[1:] = ordered[1:] != ordered[:-1]
+    ids = np.empty(len(ordered), dtype=np.uint64)
+    ids[order] = np.cumsum(new) - np.uint64(1)
+    return ids
+
+
+def intersections(sets: SetTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|A ∩ B| for each pair of paragraph indices (a[i], b[i]) into `sets`, as int64."""
+    if not len(a):
+        return np.zeros(0, np.int64)
+    pair, ids = sets.members(a)
+    query = (b[pair].astype(np.uint64) << _U32) | ids
+    pos = np.minimum(np.searchsorted(sets.key, query), len(sets.key) - 1)
+    return np.bincount(pair[sets.key[pos] == query], minlength=len(a)).astype(np.int64)
+
+
+def jaccards(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
+    """Exact Jaccard from the counts (1.0 for two empty sets, as for two equal sets)."""
+    union = size_a + size_b - inter
+    return np.divide(inter, union, out=np.ones(len(inter)), where=union > 0)
+
+
+def containments(inter: np.ndarray, size_a: np.ndarray) -> np.ndarray:
+    """Share of A's shingles that B holds (0.0 for an empty A)."""
+    return np.divide(inter, size_a, out=np.zeros(len(inter)), where=size_a > 0)
