@@ -24,7 +24,7 @@ import multiprocessing as mp
 import multiprocessing.forkserver
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -84,7 +84,9 @@ def start_server() -> None:
 class Background:
     """`task(item)` in a process of its own, forked from the fork server as pool workers are,
     while this one goes on; `result()` waits for it, `close()` kills it if it is still running
-    (a run that failed or was interrupted does not wait for work nobody will read)."""
+    (a run that failed or was interrupted does not wait for work nobody will read). A task that
+    is a generator sends each value it yields as it yields it: `result()` returns the next one,
+    and `ready()` says whether one is there."""
 
     def __init__(self, task: Callable[[Any], Any], item: Any) -> None:
         ctx = _server()
@@ -94,12 +96,16 @@ class Background:
         self._proc.start()
         send.close()
 
+    def ready(self) -> bool:
+        """Would `result()` return (or raise) at once?"""
+        return self._conn.poll(0)
+
     def result(self) -> Any:
         try:
             reply = self._conn.recv()
         except EOFError:
             self._proc.join()
-            raise RuntimeError(f"the process died (exit code {self._proc.exitcode})") from None
+            raise RuntimeError(f"the process ended (exit code {self._proc.exitcode})") from None
         return value_of(reply, RuntimeError)
 
     def close(self) -> None:
@@ -111,7 +117,18 @@ class Background:
 
 def _background(task: Callable[[Any], Any], item: Any, conn: Any, log_level: int, run_pid: int) -> None:
     _install(task, log_level, run_pid)
-    conn.send(reply_of(_call, item))
+    status, value = reply_of(_call, item)
+    if status != "ok" or not isinstance(value, Generator):
+        conn.send((status, value))
+        return
+    while True:  # one reply per value, and an error ends it
+        try:
+            conn.send(("ok", next(value)))
+        except StopIteration:
+            return
+        except Exception as exc:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            return
 
 
 def reply_of(fn: Callable[..., Any], *args: Any) -> tuple[str, Any]:

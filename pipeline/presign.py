@@ -12,6 +12,10 @@ The parts are files in a folder, `dedup.shard_rows` paragraphs each (dedup's own
 memory stays at one shard whatever the corpus size. Before any part is used, each part's
 (doc_id, para_idx) is compared with strip's file; if one differs or is missing, dedup signs as
 it always did, and the run's outputs are the same either way.
+
+Signing done, the process counts containment overlaps ahead (`pipeline.dedup.known`) while this
+one finishes strip and starts dedup; dedup takes the counts if they are in by its containment
+step, and counts them itself otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +34,15 @@ import pyarrow.parquet as pq
 
 from pipeline import parquet_io as pio
 from pipeline import pool
-from pipeline.dedup.phases import Signed, sign
+from pipeline.dedup import decide
+from pipeline.dedup.known import Counts, count_ahead
+from pipeline.dedup.phases import Signed, gather, sign
 from pipeline.dedup_run import ParquetSource
 from pipeline.params import DedupParams
 
 log = logging.getLogger(__name__)
 _PART = "part-{:06d}"
+_COUNTS = "contained.npz"
 # Fewer paragraphs are signed in less time than a process takes to start (and, on a corpus too
 # small for extract's pool, than the fork server takes to import: `pipeline run` on one small
 # file went from about 0.75 to 1.3 s): dedup signs them itself. 10,000 paragraphs sign in about
@@ -63,6 +71,29 @@ class PresignTask:
         return n_parts
 
 
+@dataclass(frozen=True)
+class AheadTask:
+    """Signing ahead, then counting ahead: called with (paragraphs file, folder), it yields the
+    number of parts once they are written, then the number of pairs once their containment
+    counts are in the folder too."""
+
+    params: DedupParams
+
+    def __call__(self, item: tuple[str, str]) -> Iterator[int]:
+        src, folder = Path(item[0]), Path(item[1])
+        n_parts = PresignTask(self.params)(item)
+        yield n_parts
+        n_rows = pq.ParquetFile(src).metadata.num_rows
+        # Each part's small per-row values (its band keys dropped): rows are positions here.
+        parts = [replace(Presigned(folder)(i), keys=np.zeros((0, 0), np.uint64)) for i in range(n_parts)]
+        texts_of = ParquetSource(src, self.params.shard_rows).texts
+        k = self.params.shingle_size
+        counts = count_ahead(gather(parts, n_rows), self.params,
+                             lambda a, b: decide.contain_counts(texts_of, a, b, k))
+        np.savez(folder / _COUNTS, code=counts.code, inter=counts.inter, size=counts.size)
+        yield len(counts.code)
+
+
 def _save(stem: Path, keys: pa.Table, signed: Signed) -> None:
     arrays = {name: getattr(signed, name) for name in _ARRAYS}
     if signed.sig is not None:
@@ -72,10 +103,19 @@ def _save(stem: Path, keys: pa.Table, signed: Signed) -> None:
 
 
 class Presigned:
-    """The parts in `folder`, for dedup (`plan.Presigned`)."""
+    """The parts in `folder`, for dedup (`plan.Presigned`); `counted()`: are the containment
+    counts in the folder yet (never, by default)?"""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, counted: Callable[[], bool] = lambda: False) -> None:
         self.folder = folder
+        self._counted = counted
+        self._counts: Counts | None = None
+
+    def counts(self) -> Counts | None:
+        if self._counts is None and self._counted():
+            with np.load(self.folder / _COUNTS) as z:
+                self._counts = Counts(z["code"], z["inter"], z["size"])
+        return self._counts
 
     def __call__(self, i: int) -> Signed:
         with np.load(self.folder / (_PART.format(i) + ".npz")) as z:
@@ -97,15 +137,16 @@ class Presigned:
 
 class Ahead:
     """Signing ahead for one run: `start(n)` once extract's `n` paragraphs are written (a process
-    forked from the pool's fork server signs them into a folder under `dest`), `folder()` when
-    dedup needs them (None if signing failed: dedup then signs itself). Off, or for fewer than
-    `MIN_PARAGRAPHS`, both do nothing. The folder is removed on exit, and one left by a killed
-    run on the next start."""
+    forked from the pool's fork server signs them into a folder under `dest`, then counts
+    containment ahead), `presigned()` when dedup needs them (None if signing failed: dedup then
+    signs itself). Off, or for fewer than `MIN_PARAGRAPHS`, both do nothing. The folder is
+    removed on exit, and one left by a killed run on the next start."""
 
     def __init__(self, on: bool, src: Path, dest: Path, params: DedupParams) -> None:
         self._on, self._src, self._dest, self._params = on, src, dest, params
         self._folder: Path | None = None
         self._job: pool.Background | None = None
+        self._counts_in: bool | None = None  # None: not known yet
 
     def start(self, n_paragraphs: int) -> None:
         if not self._on or n_paragraphs < MIN_PARAGRAPHS:
@@ -115,7 +156,7 @@ class Ahead:
             shutil.rmtree(stale, ignore_errors=True)
         self._folder = Path(tempfile.mkdtemp(prefix=".presign-", dir=self._dest))
         item = (os.fspath(self._src), os.fspath(self._folder))
-        self._job = pool.Background(PresignTask(self._params), item)
+        self._job = pool.Background(AheadTask(self._params), item)
 
     def folder(self) -> Path | None:
         if self._job is None:
@@ -127,6 +168,23 @@ class Ahead:
                         type(exc).__name__, exc)
             return None
         return self._folder
+
+    def presigned(self) -> Presigned | None:
+        """The parts for dedup (waiting for them), with the counts when they come; None if none."""
+        folder = self.folder()
+        return None if folder is None else Presigned(folder, self._counted)
+
+    def _counted(self) -> bool:
+        """Are the containment counts in the folder? Never waits: dedup counts what is not."""
+        if self._counts_in is None and self._job is not None and self._job.ready():
+            try:
+                self._job.result()
+                self._counts_in = True
+            except Exception as exc:  # as for signing: dedup counts them itself
+                log.warning("counting ahead failed (%s: %s): dedup counts containment itself",
+                            type(exc).__name__, exc)
+                self._counts_in = False
+        return bool(self._counts_in)
 
     def __enter__(self) -> Ahead:
         return self

@@ -225,7 +225,7 @@ def run_strip(out: Path, params: Params, workers: int = 1,
 
 
 def run_dedup(out: Path, params: Params, workers: int = 1, map_fn: Mapper = pool.ordered_map,
-              presigned: Path | None = None) -> dict[str, Any]:
+              presigned: presign.Presigned | None = None) -> dict[str, Any]:
     """dedup's signing and band phases over `workers` (any count gives the same bytes); the merge
     and the filter in this process. `presigned`: the paragraphs signed ahead (`pipeline.presign`)."""
     src = _need(stage_dir(out, "strip") / "paragraphs.parquet", "strip")
@@ -238,8 +238,7 @@ def run_dedup(out: Path, params: Params, workers: int = 1, map_fn: Mapper = pool
             bar.update(k)
 
         counters = dedup_run.run(src, stage_dir(out, "dedup"), params.dedup, dedup.dates_of(docs), progress,
-                                 plan.Run(map_fn, workers),
-                                 None if presigned is None else presign.Presigned(presigned))
+                                 plan.Run(map_fn, workers), presigned)
     _write_metrics(out, "dedup", counters)
     _summary("dedup", counters["kept"], counters["paragraphs_in"], "paragraphs")
     return counters
@@ -300,7 +299,7 @@ def run_all_timed(raw_dir: Path, out: Path, params: Params,
     steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
              "extract": lambda: run_extract(out, params, workers),
              "strip": strip_step,
-             "dedup": lambda: run_dedup(out, params, workers, presigned=ahead.folder()),
+             "dedup": lambda: run_dedup(out, params, workers, presigned=ahead.presigned()),
              "export": lambda: run_export(out, params)}
     times: list[timing.StageTime] = []
     with ahead:

@@ -1,21 +1,25 @@
 """Dedup's signing done ahead (while strip runs) gives the same bytes as signing in dedup; parts
 that are not those of strip's paragraphs, or a signing that failed, fall back to signing in
-dedup; the folder of parts is gone after the run."""
+dedup; the folder of parts is gone after the run. Containment counted ahead gives the same bytes
+as counting in dedup, whether it has every pair, some, or is not ready."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import RAW
-from test_dedup_shards import _planted, _run_files
+from test_dedup_shards import WORDS, _planted, _run_files
 
-from pipeline import dedup_run, presign, runner
+from pipeline import dedup_run, presign, runner, schema
+from pipeline.dedup import known
 from pipeline.dedup.phases import index_rows, live_part, sign
 from pipeline.params import DedupParams, Params
 
@@ -142,3 +146,118 @@ def test_background_returns_raises_and_is_killed_on_close() -> None:
     slow, start = pool.Background(time.sleep, 60), time.monotonic()
     slow.close()  # a run that stops early does not wait for work nobody will read
     assert time.monotonic() - start < 10
+
+
+def _contained(seed: int = 11) -> pa.Table:
+    """12 documents: a long paragraph, a span of the next document's long one, a paragraph of its
+    own. The first long paragraph was removed by strip: counting ahead does not know that."""
+    rng = np.random.default_rng(seed)
+    long = [" ".join(rng.choice(WORDS, 40)) for _ in range(12)]
+    rows = []
+    for d in range(12):
+        paras = [long[d], " ".join(long[(d + 1) % 12].split()[5:30]), " ".join(rng.choice(WORDS, 20))]
+        rows += [{"doc_id": f"d{d:02d}", "para_idx": i, "text": t, "char_start": 0, "char_end": len(t),
+                  "status": "kept"} for i, t in enumerate(paras)]
+    rows[0]["status"], rows[0]["stage"] = "removed", "strip"
+    return pa.Table.from_pylist(rows, schema=schema.PARAGRAPHS)
+
+
+def _counted_ahead(src: Path, folder: Path, p: DedupParams) -> int:
+    folder.mkdir()
+    n_parts, n_pairs = presign.AheadTask(p)((str(src), str(folder)))
+    assert n_parts == -(-pq.ParquetFile(src).metadata.num_rows // p.shard_rows)
+    return n_pairs
+
+
+def _rewrite_counts(folder: Path, change) -> None:
+    with np.load(folder / "contained.npz") as z:
+        arrays = {name: z[name] for name in z.files}
+    np.savez(folder / "contained.npz", **change(arrays))
+
+
+@pytest.mark.parametrize("keep", ["all", "some", "not ready", "zeroed"])
+def test_containment_counted_ahead_gives_the_same_bytes(keep: str, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    src = tmp_path / "strip.parquet"
+    pq.write_table(_contained(), src)
+    p = DedupParams(shard_rows=16)
+    plain = _run_files(src, tmp_path / "plain", p)
+    assert plain[2]["contained_reported"] >= 10
+    folder = tmp_path / "ahead"
+    n_pairs = _counted_ahead(src, folder, p)
+    if keep == "some":  # pairs it lacks (strip's file may have pairs it did not see): dedup counts them
+        _rewrite_counts(folder, lambda a: {name: v[::2] for name, v in a.items()})
+    if keep == "zeroed":  # what dedup decides with comes from the file, not from a recount
+        _rewrite_counts(folder, lambda a: {**a, "inter": np.zeros_like(a["inter"])})
+    with caplog.at_level(logging.INFO):
+        counters = dedup_run.run(src, tmp_path / "out", p, {}, lambda phase, k: None,
+                                 presigned=presign.Presigned(folder, counted=lambda: keep != "not ready"))
+    if keep == "zeroed":
+        assert counters["contained_reported"] == 0
+        return
+    got = [(tmp_path / "out" / name).read_bytes() for name in ("paragraphs.parquet", "dup_clusters.parquet")]
+    assert got == list(plain[:2])
+    if keep == "not ready":
+        assert "containment counted here" in caplog.text
+        return
+    found, asked = (int(n.replace(",", "")) for n in re.search(r"containment of ([\d,]+) of ([\d,]+) pairs",
+                                                                caplog.text).groups())
+    # The removed paragraph's pair is counted ahead but not asked for.
+    assert asked < n_pairs and (found == asked if keep == "all" else 0 < found < asked)
+
+
+def test_counts_are_found_by_position_pair() -> None:
+    counts = known.Counts(np.array([1 << 32 | 5, 2 << 32 | 3], np.uint64), np.array([4, 6]), np.array([9, 8]))
+    found, inter, size = counts.lookup(np.array([2, 1, 5, 1]), np.array([3, 5, 1, 6]))
+    assert found.tolist() == [True, True, False, False]
+    assert inter.tolist() == [6, 4] and size.tolist() == [8, 9]
+    empty = known.Counts(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert empty.lookup(np.array([1]), np.array([2]))[0].tolist() == [False]
+
+
+def _steps(fail: bool):
+    yield "signed"
+    if fail:
+        raise ValueError("no counts")
+    yield "counted"
+
+
+def test_background_sends_each_value_a_generator_yields() -> None:
+    import time
+
+    from pipeline import pool
+
+    job = pool.Background(_steps, False)
+    deadline = time.monotonic() + 60
+    while not job.ready() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.ready()  # and stays so until read
+    assert job.result() == "signed" and job.result() == "counted"
+    with pytest.raises(RuntimeError, match="ended"):
+        job.result()
+    job.close()
+    failing = pool.Background(_steps, True)
+    assert failing.result() == "signed"
+    with pytest.raises(RuntimeError, match="ValueError: no counts"):
+        failing.result()
+    failing.close()
+
+
+def test_a_failed_counting_ahead_leaves_dedup_to_count(tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    import time
+
+    from pipeline import pool
+
+    ahead = presign.Ahead(True, tmp_path / "unused.parquet", tmp_path / "dedup", DedupParams())
+    with ahead:
+        folder = tmp_path / "parts"
+        folder.mkdir()
+        ahead._job, ahead._folder = pool.Background(_steps, True), folder  # signs, then fails to count
+        presigned = ahead.presigned()
+        assert presigned is not None and presigned.folder == folder
+        deadline = time.monotonic() + 60
+        while not ahead._job.ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert presigned.counts() is None and presigned.counts() is None  # asked twice: one warning
+    assert caplog.text.count("counting ahead failed (RuntimeError: ValueError: no counts)") == 1

@@ -35,6 +35,9 @@ class Decisions:
 TextsOf = Callable[[np.ndarray], list[str]]
 # Near-duplicate candidate pairs (lo, hi) among the given MinHash rows (LSH over their band keys).
 Candidates = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+# Containment counts counted ahead (`pipeline.dedup.known`): (small rows, big rows) -> (which pairs
+# it has, their |A & B|, their |A|), or None if there are none (yet).
+Known = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray] | None]
 
 
 # Pairs whose shingle sets are built at once (`overlap.SetTable`, 8 bytes per distinct shingle of
@@ -177,13 +180,30 @@ def _copies(clusters, sk: RowStats, rank: np.ndarray, texts_of: TextsOf, p: Dedu
             out.copies[m] = (survivor, False, sim, j)
 
 
-def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParams, texts_of: TextsOf):
+def contain_counts(texts_of: TextsOf, small: np.ndarray, big: np.ndarray, k: int,
+                   known: Known | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(|A & B|, |A|) of each pair (A = small[i], B = big[i]): from `known` for the pairs it has
+    (asked once), counted from the texts for the others."""
+    inter, size = np.zeros(len(small), np.int64), np.zeros(len(small), np.int64)
+    todo = np.ones(len(small), dtype=bool)
+    got = known(small, big) if known is not None and len(small) else None
+    if got is not None:
+        found = got[0]
+        inter[found], size[found] = got[1], got[2]
+        todo = ~found
+    lo, hi = small[todo], big[todo]
+    counted, counted_size, _ = _Sets(texts_of, np.concatenate((lo, hi)), k).overlaps(lo, hi)
+    inter[todo], size[todo] = counted, counted_size
+    return inter, size
+
+
+def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParams, texts_of: TextsOf,
+                 known: Known | None = None):
     """row -> (container, score) for rows whose shingles lie mostly inside a longer live row."""
     small, big = contain.candidates(sk, alive, p.bucket_cap)
     ok = _in_scope(small, big, doc, p.scope)
     small, big = small[ok], big[ok]
-    inter, size_small, _ = _Sets(texts_of, np.concatenate((small, big)), p.shingle_size).overlaps(small, big)
-    score = overlap.containments(inter, size_small)
+    score = overlap.containments(*contain_counts(texts_of, small, big, p.shingle_size, known))
     ok = score >= p.containment_threshold
     small, big, score = small[ok], big[ok], score[ok]
     # Each row's best container: the highest score, then the lowest row.
@@ -196,13 +216,15 @@ def _containment(sk: RowStats, alive: np.ndarray, doc: np.ndarray, p: DedupParam
 
 
 def decide(sk: RowStats, doc: np.ndarray, rank: np.ndarray, p: DedupParams, candidates: Candidates,
-           texts_of: TextsOf, phase: Callable[[str], object] | None = None) -> Decisions:
+           texts_of: TextsOf, phase: Callable[[str], object] | None = None,
+           known: Known | None = None) -> Decisions:
     """Every decision for the live rows: copies with their survivor, clusters, containment.
 
     The merge phase: it holds the pairs and a few numbers per row (`sk`), asks `candidates` for
     the LSH pairs and `texts_of` for the texts of the rows in pairs only (three batches: near
     candidates, near copies and their survivors, containment candidates).
-    `phase(name)` hears of each step as it starts (for a progress bar)."""
+    `phase(name)` hears of each step as it starts (for a progress bar); `known`: containment
+    counts worked out ahead, if any."""
     phase = phase or (lambda name: None)
     out = Decisions()
     out.counters.update(candidates_checked=0, candidates_rejected_by_verification=0)
@@ -220,7 +242,7 @@ def decide(sk: RowStats, doc: np.ndarray, rank: np.ndarray, p: DedupParams, cand
     alive = eligible.copy()
     alive[list(out.copies)] = False
     phase("containment")
-    out.contained = _containment(sk, alive, doc, p, texts_of)
+    out.contained = _containment(sk, alive, doc, p, texts_of, known)
     out.counters["clusters"] = len(out.clusters)
     out.counters["skipped_below_min_words"] = int((~eligible).sum())
     return out

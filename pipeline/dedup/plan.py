@@ -18,7 +18,8 @@ import pyarrow as pa
 
 from pipeline.dedup import tasks
 from pipeline.dedup.bands import candidates_datasketch, id_bits, unique_pairs
-from pipeline.dedup.decide import Decisions, decide
+from pipeline.dedup.decide import Decisions, Known, decide
+from pipeline.dedup.known import Counts
 from pipeline.dedup.phases import RowIndex, Signed, gather, index_rows, live_part, rank
 from pipeline.dedup.sketch import RowStats
 from pipeline.dedup.tasks import Run
@@ -38,6 +39,10 @@ class Presigned(Protocol):
 
     def matches(self, keys: pa.Table, shard_rows: int) -> bool:
         """Are the parts those of the paragraphs `keys` (doc_id, para_idx, in input order)?"""
+
+    def counts(self) -> Counts | None:
+        """Containment counts of the input's pairs by position (`pipeline.dedup.known`), if they
+        are ready now."""
 
 
 class Source(Protocol):
@@ -195,5 +200,20 @@ def decide_corpus(source: Source, store: KeyStore, p: DedupParams, dates: dict[s
         return out
 
     ranks = rank(p.survivor, ix.doc, ix.doc_names, stats.n_chars, dates)
-    dec = decide(stats, ix.doc, ranks, p, candidates, texts_of, phase=lambda name: progress(name, 0))
+    dec = decide(stats, ix.doc, ranks, p, candidates, texts_of, phase=lambda name: progress(name, 0),
+                 known=None if presigned is None else _known(presigned, ix))
     return Decided(ix, stats, dec)
+
+
+def _known(presigned: Presigned, ix: RowIndex) -> Known:
+    """The containment counts worked out ahead, asked for by rows, looked up by position."""
+    def known(small: np.ndarray, big: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        counts = presigned.counts()
+        if counts is None:
+            log.info("dedup: containment counted here (none counted ahead yet)")
+            return None
+        found = counts.lookup(ix.positions[small], ix.positions[big])
+        log.info("dedup: containment of %s of %s pairs counted ahead", f"{found[0].sum():,}",
+                 f"{len(small):,}")
+        return found
+    return known
