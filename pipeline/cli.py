@@ -146,6 +146,10 @@ def _main(argv: list[str] | None) -> tuple[int, bool]:
     from pipeline.export_errors import USER_ERRORS
 
     quick = args.command in _QUICK_EXIT and getattr(args, "engine", "local") == "local"
+    if quick:  # the stage commands hand pyarrow no pandas object (see pipeline/nopandas.py)
+        from pipeline import nopandas
+
+        nopandas.keep_pyarrow_from_pandas()
     try:
         with stopping.sigterm_raises():
             _dispatch(args)

@@ -35,10 +35,10 @@ from pipeline import lifetime, logsetup, stopping
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any], int], Iterator[Any]]
 _CTX = mp.get_context("forkserver")
 # Imported once by the fork server, so that workers start with them: the stage code (pyarrow,
-# lxml, rules), trafilatura (extract imports it lazily; most of a worker's start) and pandas (which
-# pyarrow imports on the first Table.from_pylist); first, what makes the server's own exit quick,
-# and last, extraction's lazy caches filled (`pipeline.warmup`).
-_PRELOAD = ("pipeline.serverexit", "pipeline.tasks", "trafilatura", "pandas", "pipeline.warmup")
+# lxml, rules) and trafilatura (extract imports it lazily; most of a worker's start); first, what
+# makes the server's own exit quick, then pandas kept out (pyarrow would import it on the first
+# `pa.array`: `pipeline.nopandas`), and last, extraction's lazy caches filled (`pipeline.warmup`).
+_PRELOAD = ("pipeline.serverexit", "pipeline.nopandas", "pipeline.tasks", "trafilatura", "pipeline.warmup")
 # Near the end of a map with a known total, a slice is at most 1/_TAIL of a worker's share of
 # the rows still to send (`tail_starts`).
 _TAIL = 4
