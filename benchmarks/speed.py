@@ -73,10 +73,13 @@ def _timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None =
 
 def child_run(raw: Path, out: Path, workers: int) -> None:
     """In a child: the whole pipeline, printing each stage's seconds and work as JSON."""
-    from pipeline import hugepages, runner
+    from pipeline import hugepages, nopandas
+
+    nopandas.keep_pyarrow_from_pandas()  # as `pipeline run` does
+    hugepages.disable()  # as `pipeline run` does by default
+    from pipeline import runner
     from pipeline.params import load_params
 
-    hugepages.disable()  # as `pipeline run` does by default
     shutil.rmtree(out, ignore_errors=True)
     results, times = runner.run_all_timed(raw, out, load_params(ROOT / "params.yaml"), workers)
     stages = {t.stage: {"seconds": t.seconds, "cpu": t.cpu_seconds, "items": t.items} for t in times}
