@@ -84,8 +84,10 @@ class AheadTask:
         n_parts = PresignTask(self.params)(item)
         yield n_parts
         n_rows = pq.ParquetFile(src).metadata.num_rows
-        # Each part's small per-row values (its band keys dropped): rows are positions here.
-        parts = [replace(Presigned(folder)(i), keys=np.zeros((0, 0), np.uint64)) for i in range(n_parts)]
+        # Each part's small per-row values, its band keys and any signatures dropped (those are
+        # hundreds of bytes per paragraph): rows are positions here.
+        parts = [replace(Presigned(folder)(i), keys=np.zeros((0, 0), np.uint64), sig=None)
+                 for i in range(n_parts)]
         texts_of = ParquetSource(src, self.params.shard_rows).texts
         k = self.params.shingle_size
         counts = count_ahead(gather(parts, n_rows), self.params,
