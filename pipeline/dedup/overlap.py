@@ -2,10 +2,11 @@
 
 Verification (near pairs' Jaccard, containment scores) needs |A ∩ B|, |A| and |B| for the sets
 of 64-bit shingle hashes of two paragraphs. Building a frozenset per paragraph and intersecting
-pairs in Python cost about 0.2 s of the 0.3 s containment step on the 804 development pages
-(19,111 pairs over 12,790 paragraphs; cProfile). Here the sets are one sorted array, and every
-pair's intersection is counted by one binary search per shingle of A, all pairs at once. The
-counts are those of the sets, so the scores are the same floats.
+pairs in Python was 0.2 s of the containment step's 0.4 s under cProfile on the 804 development
+pages (19,111 pairs over 12,790 paragraphs); the step took 0.32 s, and takes 0.17 s with the
+counting below (3 runs each). Here the sets are one sorted array, and every pair's
+intersection is counted by one binary search per shingle of A, all pairs at once. The counts
+are those of the sets, so the scores are the same floats.
 """
 
 from __future__ import annotations
