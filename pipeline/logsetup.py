@@ -2,9 +2,9 @@
 
 trafilatura warns about a page's markup as it extracts ("empty link", "missing link attribute",
 "discarding data: None"): 88 warnings on the 804 development pages, so about 110,000 per
-million pages, printed even by `pipeline -q`. They are not actionable, most do not say which page, and
-every page already ends as an article or as a reject row with its reason. So trafilatura logs
-only its errors, unless `-v` asks for everything.
+million pages, printed even by `pipeline -q`. They are not actionable, most do not say which
+page, and every page already ends as an article or as a reject row with its reason. So
+trafilatura logs only its errors, unless `-v` asks for everything.
 """
 
 from __future__ import annotations

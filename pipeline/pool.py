@@ -127,7 +127,7 @@ def _background(task: Callable[[Any], Any], item: Any, conn: Any, log_level: int
         except StopIteration:
             return
         except Exception as exc:
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            conn.send(_error_reply(exc))
             return
 
 
@@ -138,7 +138,11 @@ def reply_of(fn: Callable[..., Any], *args: Any) -> tuple[str, Any]:
     try:
         return "ok", fn(*args)
     except Exception as exc:
-        return "error", f"{type(exc).__name__}: {exc}"
+        return _error_reply(exc)
+
+
+def _error_reply(exc: Exception) -> tuple[str, str]:
+    return "error", f"{type(exc).__name__}: {exc}"
 
 
 def value_of(reply: tuple[str, Any], error: type[Exception]) -> Any:

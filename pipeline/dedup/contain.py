@@ -16,10 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.dedup import packed
 from pipeline.dedup.sketch import RowStats
-
-_U32 = np.uint64(32)
-_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -29,12 +27,12 @@ class _Index:
     size: np.ndarray    # int32 per sorted sample: the size of its hash group
 
     def rows(self, pos: np.ndarray) -> np.ndarray:
-        return (self.key[pos] & _LOW32).astype(np.int64)
+        return packed.low(self.key[pos])
 
 
 def _index(h: np.ndarray, r: np.ndarray) -> _Index:
-    key = np.sort((h.astype(np.uint64) << _U32) | r.astype(np.uint64))
-    hs = key >> _U32
+    key = np.sort(packed.pack(h, r))
+    hs = packed.high(key)
     new = np.ones(len(key), dtype=bool)
     new[1:] = hs[1:] != hs[:-1]
     del hs
@@ -78,9 +76,8 @@ def _shared(ix: _Index, h: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np
     cnt = offsets[a + 1] - offsets[a]
     pair = np.repeat(np.arange(len(a)), cnt)
     sample = np.repeat(offsets[a] - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
-    query = (h[sample].astype(np.uint64) << _U32) | b[pair].astype(np.uint64)
-    pos = np.minimum(np.searchsorted(ix.key, query), len(ix.key) - 1)
-    hit = (ix.key[pos] == query) & (ix.size[pos] <= cap + 1)
+    found, pos = packed.find(ix.key, packed.pack(h[sample], b[pair]))
+    hit = found & (ix.size[pos] <= cap + 1)
     return np.bincount(pair[hit], minlength=len(a))
 
 

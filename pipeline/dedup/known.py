@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.dedup import contain
+from pipeline.dedup import contain, packed
 from pipeline.dedup.sketch import RowStats
 from pipeline.params import DedupParams
 
-_U32 = np.uint64(32)
 # (rows a, rows b) -> (|A ∩ B|, |A|) of each pair: how a step counts shingle overlaps.
 CountPairs = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -36,9 +35,7 @@ class Counts:
 
     def lookup(self, small: np.ndarray, big: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(which pairs are here, their |A ∩ B|, their |A|): the counts of the pairs found only."""
-        code = (small.astype(np.uint64) << _U32) | big.astype(np.uint64)
-        at = np.minimum(np.searchsorted(self.code, code), max(len(self.code) - 1, 0))
-        found = (self.code[at] == code) if len(self.code) else np.zeros(len(code), dtype=bool)
+        found, at = packed.find(self.code, packed.pack(small, big))
         return found, self.inter[at[found]], self.size[at[found]]
 
 
@@ -47,7 +44,7 @@ def count_ahead(stats: RowStats, p: DedupParams, count_pairs: CountPairs) -> Cou
     (rows are positions here); `count_pairs` counts them from the texts."""
     eligible = stats.n_words >= p.min_words
     small, big = contain.candidates(stats, eligible, p.bucket_cap)
-    code = (small.astype(np.uint64) << _U32) | big.astype(np.uint64)
+    code = packed.pack(small, big)
     order = np.argsort(code, kind="stable")
     inter, size = count_pairs(small[order], big[order])
     return Counts(code[order], inter, size)
