@@ -29,22 +29,7 @@ def kind(char: str) -> int:
     return WORD if char.isalnum() else OTHER
 
 
-class _Kinds:
-    """`kind` of every code point, looked up in numpy; filled in as characters are first seen."""
-
-    def __init__(self) -> None:
-        self._table = np.zeros(0x110000, np.uint8)  # 0: not seen yet
-
-    def of(self, codes: np.ndarray) -> np.ndarray:
-        found = self._table[codes]
-        new = np.unique(codes[found == 0])
-        if len(new):
-            self._table[new] = [kind(chr(c)) for c in new.tolist()]
-            found = self._table[codes]
-        return found
-
-
-_KIND_OF = _Kinds()
+_KIND_OF = slices.CodePointTable(kind, np.uint8)
 
 
 def ascii_view(texts: pa.Array,
@@ -66,18 +51,12 @@ def _ascii_view(texts: pa.Array) -> tuple[pa.LargeStringArray, np.ndarray]:
     data = texts.buffers()[2]
     raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
     offsets = offsets - offsets[0]
-    high = np.flatnonzero(raw >= 0x80)
+    chars = slices.non_ascii(raw)
     multi = np.zeros(len(texts), bool)
-    if not len(high):
+    if not len(chars.leads):
         return texts, multi
-    is_lead = raw[high] >= 0xC0
-    leads, dropped = high[is_lead], high[~is_lead]
-    size = 2 + (raw[leads] >= 0xE0) + (raw[leads] >= 0xF0)
-    code = raw[leads].astype(np.int64) & np.where(size == 2, 0x1F, np.where(size == 3, 0x0F, 0x07))
-    for k in range(1, 4):
-        more = size > k
-        code[more] = (code[more] << 6) | (raw[leads[more] + k] & 0x3F)
-    kinds = _KIND_OF.of(code)
+    leads, dropped = chars.leads, chars.tails
+    kinds = _KIND_OF.of(chars.codes)
     multi[np.searchsorted(offsets, leads[kinds == MULTI], side="right") - 1] = True
     mapped = raw.copy()
     mapped[leads] = kinds

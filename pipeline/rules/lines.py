@@ -193,7 +193,12 @@ class LineMatcher:
             return [self.first_match(text, i, n) for i, text in enumerate(paras)]
         if len(candidates) != n:
             raise ValueError(f"{len(candidates)} candidate flags for {n} paragraphs")
+        return self.marks_at(paras, np.flatnonzero(candidates).tolist())
+
+    def marks_at(self, paras: Sequence[str], candidates: Sequence[int]) -> list[Rule | None]:
+        """`marks`, given the positions of the candidates (ascending) instead of a flag each."""
+        n = len(paras)
         marks: list[Rule | None] = [None] * n
-        for i in np.flatnonzero(candidates).tolist():
+        for i in candidates:
             marks[i] = self.first_match(paras[i], i, n)
         return marks

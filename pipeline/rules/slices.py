@@ -9,6 +9,7 @@ them small and reusable: a fresh-process strip of the 80,001 paragraphs of the t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -37,3 +38,46 @@ def by_slices(texts: pa.Array, fn: Callable[[pa.Array], T], slice_rows: int = SL
     if len(texts) <= slice_rows:
         return [fn(texts)]
     return [fn(texts.slice(i, slice_rows)) for i in range(0, len(texts), slice_rows)]
+
+
+@dataclass(frozen=True)
+class NonAscii:
+    """The non-ASCII characters of UTF-8 bytes: where each starts, its length in bytes and its
+    code point, and where every continuation byte is."""
+
+    leads: np.ndarray
+    sizes: np.ndarray
+    codes: np.ndarray
+    tails: np.ndarray
+
+
+def non_ascii(raw: np.ndarray) -> NonAscii:
+    """The non-ASCII characters of valid UTF-8 bytes (Arrow's strings are), decoded in numpy."""
+    high = np.flatnonzero(raw >= 0x80)
+    is_lead = raw[high] >= 0xC0
+    leads, tails = high[is_lead], high[~is_lead]
+    first = raw[leads]
+    sizes = 2 + (first >= 0xE0) + (first >= 0xF0)
+    codes = first.astype(np.int64) & np.where(sizes == 2, 0x1F, np.where(sizes == 3, 0x0F, 0x07))
+    for k in range(1, 4):
+        more = sizes > k
+        codes[more] = (codes[more] << 6) | (raw[leads[more] + k] & 0x3F)
+    return NonAscii(leads, sizes, codes, tails)
+
+
+class CodePointTable:
+    """`fn` of every code point, looked up in numpy for many at once; each is computed the first
+    time it is seen, in this process (a pure function's memo, not state that changes a result).
+    `fn` never returns 0, which marks a code point not seen yet."""
+
+    def __init__(self, fn: Callable[[str], int], dtype: type[np.integer]) -> None:
+        self._fn = fn
+        self._table = np.zeros(0x110000, dtype)  # pages are only touched where looked up
+
+    def of(self, codes: np.ndarray) -> np.ndarray:
+        found = self._table[codes]
+        new = np.unique(codes[found == 0])
+        if len(new):
+            self._table[new] = [self._fn(chr(c)) for c in new.tolist()]
+            found = self._table[codes]
+        return found

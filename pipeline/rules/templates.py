@@ -19,27 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import textutil
-from pipeline.rules import slices
+from pipeline.rules import keyfold, slices
 
 RULE_ID = "site_template"
 KIND = "site_template"
-# Byte -> its lower case if an ASCII letter or digit (str.isalnum), a space if another ASCII
-# character, a marker if a byte of a non-ASCII character (part of a token, not a letter known).
-_SPACE, _NON_ASCII = 32, 1
-_FOLD = np.array([(ord(chr(b).lower()) if chr(b).isalnum() else _SPACE) if b < 128 else _NON_ASCII
-                  for b in range(256)], dtype=np.uint8)
-_FOLD_TABLE = bytes(_FOLD.tolist())
-
-
-# Characters that NFKC and casefold turn into non-word characters ([\W_]) only, and that never
-# compose with a neighbour (tests/test_template_keys.py checks both): in a normal form they are
-# word separators like a space.
-SEPARATORS = "\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2026"
-_SEPARATOR_BYTES: dict[int, list[bytes]] = {}
-for _char in SEPARATORS:
-    _SEPARATOR_BYTES.setdefault(_char.encode()[0], []).append(_char.encode()[1:])
-
-
 def site_of(hostname: str | None, source_path: str | None) -> str:
     if hostname:
         return hostname.lower().removeprefix("www.")
@@ -95,14 +78,14 @@ def key_array(texts: pa.Array | pa.ChunkedArray, max_words: int,
               slice_rows: int = slices.SLICE_ROWS) -> tuple[np.ndarray, np.ndarray]:
     """`_key` of every text of a column as uint64 keys and a mask of the texts that have one.
 
-    Text that is ASCII once its `SEPARATORS` are spaces ("plain") normalises to: lower case,
-    every non-alphanumeric a space, runs of spaces one, none at either end (textutil.normalise's
-    ASCII path); that and the word count run over the column's bytes in numpy, and Python only
-    hashes each distinct normal form once. Other text goes through `_key`, unless it has more
-    words than `max_words` for sure: its tokens between ASCII non-alphanumerics and separators
-    that start with an ASCII letter or digit are each at least one word of its normal form (NFKC
-    composes an ASCII character only into a character of the same alphanumeric class, checked
-    over all of Unicode in tests/test_template_keys.py).
+    Text whose every character `keyfold` folds byte by byte ("plain": ASCII, most letters of
+    most scripts, dashes and quotes) normalises to its folded bytes with each run of spaces one
+    and none at either end; that and the word count run over the column's bytes in numpy, and
+    Python only hashes each distinct normal form once. Other text goes through `_key`, unless it
+    has more words than `max_words` for sure: its tokens between spaces of the folded bytes that
+    start with a word byte are each at least one word of its normal form (NFKC composes a
+    character that folds byte by byte only into one of the same alphanumeric class, checked over
+    all of Unicode in tests/test_keyfold.py).
     """
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
@@ -115,15 +98,14 @@ def _key_array(texts: pa.Array, max_words: int) -> tuple[np.ndarray, np.ndarray]
     if not len(texts):
         return keys, valid
     texts = texts.cast(pa.large_string())  # int64 offsets, whatever the column had
-    mapped, offsets = _folded(texts)
-    unknown = np.flatnonzero(mapped == _NON_ASCII)  # bytes of characters that are not separators
+    mapped, offsets = keyfold.folded(texts)
+    unknown = np.flatnonzero(mapped == keyfold.NON_ASCII)  # bytes of characters not folded
     present = pc.is_valid(texts).to_numpy(zero_copy_only=False)
     plain = (np.diff(np.searchsorted(unknown, offsets)) == 0) & present
     n_words = _words_per_text(mapped, offsets)  # exact for plain text, a lower bound for the rest
     short = plain & (n_words > 0) & (n_words <= max_words)
     if short.any():
-        # The normal forms over the short texts' bytes only (a fraction of a batch's bytes).
-        keys[short] = _hashed(_normal_forms(*_folded(texts.filter(pa.array(short)))))
+        keys[short] = _hashed(_normal_forms(*_rows_of(mapped, offsets, short)))
         valid |= short
     maybe = ~plain & (n_words <= max_words) & present
     other = np.flatnonzero(maybe)
@@ -133,28 +115,16 @@ def _key_array(texts: pa.Array, max_words: int) -> tuple[np.ndarray, np.ndarray]
     return keys, valid
 
 
-def _folded(texts: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
-    """The texts' bytes mapped by `_FOLD`, each `SEPARATORS` character's bytes spaces, and
-    offsets (from 0) that delimit each text in them."""
-    raw, offsets = slices.utf8_bytes(texts)
-    # bytes.translate: one C loop over a table, twice as fast as indexing `_FOLD` with the bytes.
-    mapped = np.frombuffer(bytearray(raw).translate(_FOLD_TABLE), np.uint8)
-    for lead, tails in _SEPARATOR_BYTES.items():
-        at = np.flatnonzero(raw == lead)
-        for tail in tails:
-            # UTF-8 is self-synchronising: a whole character's bytes at a lead byte are that character.
-            hit = at[at + len(tail) < len(raw)]
-            for j, byte in enumerate(tail, 1):
-                hit = hit[raw[hit + j] == byte]
-            for j in range(len(tail) + 1):
-                mapped[hit + j] = _SPACE
-    return mapped, offsets
+def _rows_of(mapped: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The folded bytes of the `rows` (a mask) and offsets (from 0) that delimit each in them."""
+    lengths = np.diff(offsets)
+    return mapped[np.repeat(rows, lengths)], np.append(0, np.cumsum(lengths[rows]))
 
 
 def _normal_forms(mapped: np.ndarray, offsets: np.ndarray) -> pa.LargeStringArray:
     """Folded texts (`_folded`), each with at least one word byte, as strings with each run of
     spaces made one and none at either end."""
-    word = mapped != _SPACE
+    word = mapped != keyfold.SPACE
     starts = np.zeros(len(mapped) + 1, bool)
     starts[offsets] = True
     # The last space of each run before a word of the same text; then the first byte of a text
@@ -165,7 +135,7 @@ def _normal_forms(mapped: np.ndarray, offsets: np.ndarray) -> pa.LargeStringArra
     squeezed = mapped[keep]
     ends = np.cumsum(kept)
     begins = ends - kept
-    led = begins[squeezed[begins] == _SPACE]
+    led = begins[squeezed[begins] == keyfold.SPACE]
     if len(led):
         mask = np.ones(len(squeezed), bool)
         mask[led] = False
@@ -189,13 +159,14 @@ def _hashed(norms: pa.LargeStringArray) -> np.ndarray:
 
 
 def _words_per_text(mapped: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Tokens starting with an ASCII letter or digit in each text (`offsets` delimit the texts in
-    `mapped`): a token starts after a space or at the text's first byte."""
-    word = mapped != _SPACE
-    starts = word & (mapped != _NON_ASCII)
+    """Tokens starting with a word byte (of an ASCII letter or digit, or of a character `keyfold`
+    folds to a word character) in each text (`offsets` delimit the texts in `mapped`): a token
+    starts after a space or at the text's first byte."""
+    word = mapped != keyfold.SPACE
+    starts = word & (mapped != keyfold.NON_ASCII)
     starts[1:] &= ~word[:-1]
     firsts = offsets[:-1][offsets[:-1] < offsets[1:]]
-    starts[firsts] = word[firsts] & (mapped[firsts] != _NON_ASCII)
+    starts[firsts] = word[firsts] & (mapped[firsts] != keyfold.NON_ASCII)
     # Starts before each offset, by binary search (np.cumsum over a bool array was 30x slower).
     before = np.searchsorted(np.flatnonzero(starts), offsets)
     return before[1:] - before[:-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -176,7 +177,7 @@ class _BatchText:
 
     texts: pa.ChunkedArray
     shared: np.ndarray | None  # per row: documents of its site sharing it, if a template
-    candidates: dict[LineMatcher, Any] = field(default_factory=dict)
+    candidates: dict[LineMatcher, list[int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str]) -> _BatchText:
@@ -200,9 +201,12 @@ class _BatchText:
         """The line rules' marks of one document: rows `order[start:end]` (`order`: the batch's
         rows in the order strip visits them, the same at every call)."""
         if matcher not in self.candidates:
-            # Put in visiting order once: a document's flags are then a slice, not a gather.
-            self.candidates[matcher] = matcher.candidates(self.texts)[order]
-        return matcher.marks(texts, self.candidates[matcher][start:end])
+            # The candidates' places in visiting order, once: a document's are then found by
+            # bisection (a numpy slice and flatnonzero per document cost 0.02 s of 4,000).
+            self.candidates[matcher] = np.flatnonzero(matcher.candidates(self.texts)[order]).tolist()
+        found = self.candidates[matcher]
+        here = found[bisect_left(found, start):bisect_left(found, end)]
+        return matcher.marks_at(texts, [i - start for i in here])
 
 
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
