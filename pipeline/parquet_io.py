@@ -85,17 +85,29 @@ def scratch_path(path: Path) -> Iterator[Path]:
         Path(tmp).unlink(missing_ok=True)
 
 
+class ColumnReader:
+    """One column of a Parquet file handed out a number of rows at a time, in order, whatever the
+    file's own row groups."""
+
+    def __init__(self, path: Path, column: str) -> None:
+        file = pq.ParquetFile(path)
+        self._stored = file.iter_batches(columns=[column])
+        self._carry = pa.chunked_array([], file.schema_arrow.field(column).type)
+
+    def take(self, n_rows: int) -> pa.ChunkedArray:
+        while len(self._carry) < n_rows:
+            more = next(self._stored).column(0)
+            self._carry = pa.chunked_array([*self._carry.chunks, more], self._carry.type)
+        rows, self._carry = self._carry.slice(0, n_rows), self._carry.slice(n_rows)
+        return rows
+
+
 def with_column(batches: Iterator[pa.Table], path: Path, column: str) -> Iterator[pa.Table]:
     """Each batch with `column` appended from the file at `path`, row for row: the file holds one
     row per row of all the batches together, in order, whatever its own row groups."""
-    file = pq.ParquetFile(path)
-    stored = file.iter_batches(columns=[column])
-    carry = pa.chunked_array([], file.schema_arrow.field(column).type)
+    reader = ColumnReader(path, column)
     for batch in batches:
-        while len(carry) < batch.num_rows:
-            carry = pa.chunked_array([*carry.chunks, next(stored).column(0)], carry.type)
-        yield batch.append_column(column, carry.slice(0, batch.num_rows))
-        carry = carry.slice(batch.num_rows)
+        yield batch.append_column(column, reader.take(batch.num_rows))
 
 
 def _compression(name: str) -> str | None:

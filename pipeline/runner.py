@@ -9,23 +9,33 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline import __version__, dedup_run, pool, presign, rawdir, schema, tasks, timing
+from pipeline import (
+    __version__,
+    dedup_run,
+    pool,
+    presign,
+    rawdir,
+    readahead,
+    schema,
+    slicing,
+    strip_run,
+    tasks,
+    timing,
+)
 from pipeline import parquet_io as pio
 from pipeline.dedup import plan
 from pipeline.export_errors import UnsafePathError
 from pipeline.params import Params
 from pipeline.progress import progress_bar
 from pipeline.result import StageResult, merge_counters, merge_results
-from pipeline.rules import load_rules, rules_digest, templates
-from pipeline.rules.templates import TemplateIndex
+from pipeline.rules import load_rules, rules_digest
 from pipeline.stages import dedup, export, ingest, strip
 
 log = logging.getLogger(__name__)
@@ -126,7 +136,7 @@ def run_extract(out: Path, params: Params, workers: int = 1,
                 # The local pool's workers read their pages from the file (`RowGroupPart`); Ray's
                 # actors may be on other machines: they get the rows.
                 parts = pio.row_group_parts(src) if map_fn is pool.ordered_map else pio.iter_row_groups(src)
-                for res in _sliced(task, parts, params, workers, map_fn, merge_results, total=n_docs):
+                for res in slicing.sliced(task, parts, params, workers, map_fn, merge_results, total=n_docs):
                     bar.update(res.counters["documents_in"])
                     yield res
             finally:
@@ -139,81 +149,52 @@ def run_extract(out: Path, params: Params, workers: int = 1,
     return counters
 
 
-def _sliced(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Params, workers: int,
-            map_fn: Mapper, merge: Callable[[list[Any]], Any], key: str | None = None,
-            total: int | None = None) -> Iterator[Any]:
-    """A stage's map over its batches: on the local pool in slices (`key`: the column that keeps
-    a document's rows together), each batch merged back, so the files stay as they were cut (a
-    corpus of 300 pages is one batch of 256 and one of 44: two workers could not share that).
-    Extract's slices are `extract.batch_size` pages (pages are slow, and uneven), fewer near the
-    end of its `total` pages so that the workers finish together; strip's (`key`)
-    are two per worker: a call of strip has fixed costs (compiling its RE2 gates alone is about
-    6 ms), and 32-document slices of the 804 pages cost more than two workers saved.
-    Ray schedules whole batches over its actors: slicing them would multiply its shard files."""
-    if map_fn is not pool.ordered_map:
-        return map_fn(task, batches, workers)
-    if key is None:
-        return pool.split_map(task, batches, params.extract.batch_size, workers, merge, total=total)
-
-    def two_per_worker(batch: pa.Table) -> int:
-        return max(1, -(-pc.count_distinct(batch.column(key)).as_py() // (2 * workers)))
-    return pool.split_map(task, batches, two_per_worker, workers, merge, key=key)
-
-
-def _site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int,
-                    map_fn: Mapper, keys_to: Path | None = None) -> TemplateIndex | None:
-    """The corpus pass of strip: count short paragraphs per site over every batch.
-
-    A document's paragraphs are all in one row group, so per-batch counts of distinct documents
-    add up to the corpus counts in any order. `keys_to`: a Parquet file to keep every paragraph's
-    key in (column `template_key`, in the paragraphs' order), so the mark pass does not compute
-    them again.
-    """
-    if not params.strip.site_template_min_docs:
-        return None
-    task = tasks.LearnTask(strip.sites_of(docs), params.strip)
-    parts: list[pa.Table] = []
-    batches = pio.iter_row_groups(paragraphs, columns=["doc_id", "text"], min_rows=params.strip.batch_rows)
-    with contextlib.ExitStack() as stack:
-        writer = None if keys_to is None else stack.enter_context(pq.ParquetWriter(keys_to, strip.KEYS))
-        for counts, keys in _sliced(task, batches, params, workers, map_fn, _add_learnt, key="doc_id"):
-            parts.append(counts)
-            if len(parts) >= 32:  # add up as we go: the parts repeat a site's templates
-                parts = [templates.add_counts(parts)]
-            if writer is not None:
-                writer.write_table(keys)
-    return TemplateIndex.of_counts(templates.add_counts(parts), params.strip.site_template_min_docs,
-                                   params.strip.site_template_max_words)
-
-
-def _add_learnt(parts: list[tuple[pa.Table, pa.Table]]) -> tuple[pa.Table, pa.Table]:
-    """The learn pass's results for the slices of one batch, in order, as the batch's."""
-    if len(parts) == 1:
-        return parts[0]
-    return templates.add_counts([c for c, _ in parts]), pa.concat_tables([k for _, k in parts])
-
-
 def run_strip(out: Path, params: Params, workers: int = 1,
               map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
     src = stage_dir(out, "extract")
     _need(src / "paragraphs.parquet", "extract")
     small = pio.num_rows(src / "paragraphs.parquet") < params.strip.parallel_min_paragraphs
+    # With one worker asked for, a thread reads the mark pass ahead (below) on the core a second
+    # worker would take; with more, that core is theirs, or the dedup signing process's in a
+    # `pipeline run`: a read-ahead beside it made the signing ahead late, and dedup 0.1 s slower
+    # (804 pages, 2 workers: strip 0.56-0.58 s against 0.61-0.64, dedup 0.37-0.42 against 0.27-0.28).
+    read_ahead = map_fn is pool.ordered_map and workers <= 1
     if map_fn is pool.ordered_map and small:
         workers = 1  # a pool would cost more than it saves (see StripParams.parallel_min_paragraphs)
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet",
                           columns=["doc_id", "hostname", "source_path", "source_format", "title"])
-    with pio.scratch_path(stage_dir(out, "strip") / "template_keys.parquet") as scratch:
-        index = _site_templates(src / "paragraphs.parquet", docs, params, workers, map_fn, scratch)
+    matchers: dict[tuple[Any, ...], Any] = {}  # line matchers, shared by the read-ahead and the task
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(pio.scratch_path(stage_dir(out, "strip") / "template_keys.parquet"))
+        ahead = None
+        if read_ahead:
+            # The mark pass's batches are read, and their line-rule candidates found (RE2 and numpy
+            # over Arrow, which release the GIL), on a thread while the learn pass and then the
+            # previous batch's marking run here.
+            ahead = stack.enter_context(readahead.ReadAhead(
+                pio.iter_row_groups(src / "paragraphs.parquet", min_rows=params.strip.batch_rows),
+                lambda batch: strip.batch_gates(batch, docs, rules, matchers)))
+        index = strip_run.site_templates(src / "paragraphs.parquet", docs, params, workers, map_fn, scratch)
         keys = scratch if index is not None else None
-        task = tasks.StripTask(rules, docs, params.strip, index)
+        task = tasks.StripTask(rules, docs, params.strip, index, matchers)
+
+        def marked() -> Iterator[StageResult]:
+            if ahead is not None:
+                column = None if keys is None else pio.ColumnReader(keys, "template_key")
+                for batch, gates in ahead:
+                    if column is not None:
+                        batch = batch.append_column("template_key", column.take(batch.num_rows))
+                    yield task(batch, gates)
+                return
+            batches = pio.iter_row_groups(src / "paragraphs.parquet", min_rows=params.strip.batch_rows)
+            if keys is not None:
+                batches = pio.with_column(batches, keys, "template_key")
+            yield from slicing.sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id")
 
         def results() -> Iterator[StageResult]:
             with progress_bar(docs.num_rows, "strip", "doc") as bar:
-                batches = pio.iter_row_groups(src / "paragraphs.parquet", min_rows=params.strip.batch_rows)
-                if keys is not None:
-                    batches = pio.with_column(batches, keys, "template_key")
-                for res in _sliced(task, batches, params, workers, map_fn, merge_results, key="doc_id"):
+                for res in marked():
                     bar.update(pc.count_distinct(res.tables["paragraphs"].column("doc_id")).as_py())
                     yield res
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +21,9 @@ from pipeline.rules import RuleSet
 from pipeline.rules.lines import LineMatcher
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import extract, ingest, strip
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -83,8 +86,10 @@ class StripTask:
     # Line matchers built in this process, kept for every batch and slice the task is called on.
     matchers: dict[tuple[Any, ...], LineMatcher] = field(default_factory=dict, compare=False, repr=False)
 
-    def __call__(self, paragraphs: pa.Table) -> StageResult:
+    def __call__(self, paragraphs: pa.Table,
+                 gates: dict[LineMatcher, np.ndarray] | None = None) -> StageResult:
+        """`gates`: `strip.batch_gates` of the batch, computed ahead with `matchers` as the cache."""
         # Only this batch's documents: strip.run builds lookups over every document it is given.
         ids = pc.unique(paragraphs.column("doc_id"))
         docs = self.documents.filter(pc.is_in(self.documents.column("doc_id"), value_set=ids))
-        return strip.run(paragraphs, docs, self.rules, self.params, self.index, self.matchers)
+        return strip.run(paragraphs, docs, self.rules, self.params, self.index, self.matchers, gates)

@@ -169,6 +169,20 @@ def learn_templates(paragraphs: pa.Table, sites: dict[str, str],
     return counts, pa.Table.from_arrays([pa.array(keys, pa.uint64(), mask=~valid)], schema=KEYS)
 
 
+def batch_gates(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet,
+                matchers: dict[tuple[Any, ...], LineMatcher]) -> dict[LineMatcher, np.ndarray]:
+    """What `run` computes first for a batch, given ahead: the line matcher of each host and
+    format of its documents (put in `matchers`, the cache `run` is then given) and the matcher's
+    candidates over the batch's rows (`LineMatcher.candidates`)."""
+    ids = pc.unique(paragraphs.column("doc_id"))
+    docs = documents.filter(pc.is_in(documents.column("doc_id"), value_set=ids))
+    where = zip(docs.column("hostname").to_pylist(), docs.column("source_format").to_pylist(), strict=True)
+    known = dict(zip(docs.column("doc_id").to_pylist(), where, strict=True))
+    pairs = sorted({known.get(doc_id, (None, None)) for doc_id in ids.to_pylist()}, key=repr)
+    found = dict.fromkeys(line_matcher(rules, host, fmt, matchers) for host, fmt in pairs)
+    return {matcher: matcher.candidates(paragraphs.column("text")) for matcher in found}
+
+
 @dataclass
 class _BatchText:
     """What strip computes once per batch rather than per paragraph: per line matcher the
@@ -177,10 +191,12 @@ class _BatchText:
 
     texts: pa.ChunkedArray
     shared: np.ndarray | None  # per row: documents of its site sharing it, if a template
+    given: dict[LineMatcher, np.ndarray]  # `batch_gates`, when computed ahead
     candidates: dict[LineMatcher, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str]) -> _BatchText:
+    def of(cls, paragraphs: pa.Table, index: TemplateIndex | None, sites: dict[str, str],
+           given: dict[LineMatcher, np.ndarray] | None = None) -> _BatchText:
         shared = None
         # Template keys only where a site of the batch has templates at all.
         if index is not None and index.sites.intersection(sites.values()):
@@ -191,7 +207,7 @@ class _BatchText:
             else:
                 keys, valid = templates.key_array(paragraphs.column("text"), index.max_words)
             shared = index.documents_sharing_keys(paragraphs.column("doc_id"), sites, keys, valid)
-        return cls(paragraphs.column("text"), shared)
+        return cls(paragraphs.column("text"), shared, given or {})
 
     def shared_of(self, rows: np.ndarray) -> list[int] | None:
         return None if self.shared is None else self.shared[rows].tolist()
@@ -203,7 +219,10 @@ class _BatchText:
         if matcher not in self.candidates:
             # The candidates' places in visiting order, once: a document's are then found by
             # bisection (a numpy slice and flatnonzero per document cost 0.02 s of 4,000).
-            self.candidates[matcher] = np.flatnonzero(matcher.candidates(self.texts)[order]).tolist()
+            flags = self.given.get(matcher)
+            if flags is None:
+                flags = matcher.candidates(self.texts)
+            self.candidates[matcher] = np.flatnonzero(flags[order]).tolist()
         found = self.candidates[matcher]
         here = found[bisect_left(found, start):bisect_left(found, end)]
         return matcher.marks_at(texts, [i - start for i in here])
@@ -211,18 +230,19 @@ class _BatchText:
 
 def run(paragraphs: pa.Table, documents: pa.Table, rules: RuleSet, params: StripParams,
         index: TemplateIndex | None = None,
-        matchers: dict[tuple[Any, ...], LineMatcher] | None = None) -> StageResult:
+        matchers: dict[tuple[Any, ...], LineMatcher] | None = None,
+        gates: dict[LineMatcher, np.ndarray] | None = None) -> StageResult:
     """Mark chrome in every document; rows stay in place, only kept rows are looked at.
     `matchers` is a cache of line matchers that a caller may keep across calls (the same rules
     give the same matcher: building one costs tens of milliseconds, a slice of 32 documents not
-    much more)."""
+    much more); `gates`: `batch_gates` of this batch, computed ahead with that cache."""
     ids = documents.column("doc_id").to_pylist()
     hosts = dict(zip(ids, documents.column("hostname").to_pylist(), strict=True))
     formats = dict(zip(ids, documents.column("source_format").to_pylist(), strict=True))
     titles = dict(zip(ids, documents.column("title").to_pylist(), strict=True))
     sites = sites_of(documents)
     rows = BatchRows(paragraphs)
-    batch = _BatchText.of(paragraphs, index, sites)
+    batch = _BatchText.of(paragraphs, index, sites, gates)
     shared = batch.shared_of(rows.rows)  # in `rows` order
     guarded: list[str] = []
     matchers = {} if matchers is None else matchers
