@@ -160,6 +160,11 @@ class Ahead:
         item = (os.fspath(self._src), os.fspath(self._folder))
         self._job = pool.Background(AheadTask(self._params), item)
 
+    @property
+    def running(self) -> bool:
+        """Whether a signing process was started (it may have finished since)."""
+        return self._job is not None
+
     def folder(self) -> Path | None:
         if self._job is None:
             return None

@@ -149,18 +149,16 @@ def run_extract(out: Path, params: Params, workers: int = 1,
     return counters
 
 
-def run_strip(out: Path, params: Params, workers: int = 1,
-              map_fn: Mapper = pool.ordered_map) -> dict[str, Any]:
+def run_strip(out: Path, params: Params, workers: int = 1, map_fn: Mapper = pool.ordered_map,
+              read_ahead: bool = True) -> dict[str, Any]:
+    """strip; `read_ahead`: when it runs in this process, read its mark pass ahead on a thread
+    (`pipeline run` says no while dedup's signing process has the other core)."""
     src = stage_dir(out, "extract")
     _need(src / "paragraphs.parquet", "extract")
     small = pio.num_rows(src / "paragraphs.parquet") < params.strip.parallel_min_paragraphs
-    # With one worker asked for, a thread reads the mark pass ahead (below) on the core a second
-    # worker would take; with more, that core is theirs, or the dedup signing process's in a
-    # `pipeline run`: a read-ahead beside it made the signing ahead late, and dedup 0.1 s slower
-    # (804 pages, 2 workers: strip 0.56-0.58 s against 0.61-0.64, dedup 0.37-0.42 against 0.27-0.28).
-    read_ahead = map_fn is pool.ordered_map and workers <= 1
     if map_fn is pool.ordered_map and small:
         workers = 1  # a pool would cost more than it saves (see StripParams.parallel_min_paragraphs)
+    read_ahead = read_ahead and map_fn is pool.ordered_map and workers <= 1
     rules = load_rules(disabled=params.strip.disabled_rules)
     docs = pio.read_table(src / "documents.parquet",
                           columns=["doc_id", "hostname", "source_path", "source_format", "title"])
@@ -275,7 +273,10 @@ def run_all_timed(raw_dir: Path, out: Path, params: Params,
 
     def strip_step() -> dict[str, Any]:
         ahead.start(results["extract"].get("paragraphs", 0))
-        return run_strip(out, params, workers)
+        # Not strip's read-ahead thread as well: beside the signing process it made the counting
+        # ahead late (804 pages, 2 workers: strip 0.56-0.58 s against 0.61-0.64, but dedup
+        # 0.37-0.42 s against 0.27-0.28, 3 runs each).
+        return run_strip(out, params, workers, read_ahead=not ahead.running)
 
     steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
              "extract": lambda: run_extract(out, params, workers),

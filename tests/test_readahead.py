@@ -16,7 +16,7 @@ import pytest
 from conftest import RAW
 
 from pipeline import parquet_io as pio
-from pipeline import runner
+from pipeline import readahead, runner
 from pipeline.params import Params
 from pipeline.readahead import ReadAhead
 from pipeline.rules import RuleSet
@@ -75,9 +75,18 @@ def _strip_files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "stages" / "strip").glob("*.parquet"))}
 
 
-def test_strip_read_ahead_writes_what_strip_without_it_writes(tmp_path: Path, params: Params) -> None:
-    """With 1 worker the mark pass is read ahead; with 2, this small corpus runs in this process
-    without it (`parallel_min_paragraphs`). Four batches: the thread is ahead of the marking."""
+def test_strip_read_ahead_writes_what_strip_without_it_writes(tmp_path: Path, params: Params,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mark pass read ahead and not, in this process. Four batches: the thread is ahead of
+    the marking."""
+    started: list[ReadAhead] = []
+
+    class Counted(ReadAhead):
+        def __enter__(self) -> ReadAhead:
+            started.append(self)
+            return super().__enter__()
+
+    monkeypatch.setattr(readahead, "ReadAhead", Counted)
     small = dataclasses.replace(params, ingest=dataclasses.replace(params.ingest, batch_size=2),
                                 strip=dataclasses.replace(params.strip, batch_rows=1))
     base = tmp_path / "base"
@@ -85,14 +94,15 @@ def test_strip_read_ahead_writes_what_strip_without_it_writes(tmp_path: Path, pa
     runner.run_extract(base, small)
     assert pq.ParquetFile(base / "stages" / "extract" / "paragraphs.parquet").num_row_groups >= 4
     found = {}
-    for workers in (1, 2):
-        out = tmp_path / f"w{workers}"
+    for ahead in (True, False):
+        out = tmp_path / f"ahead_{ahead}"
         for stage in ("ingest", "extract"):
             shutil.copytree(base / "stages" / stage, out / "stages" / stage)
-        counters = runner.run_strip(out, small, workers)
-        found[workers] = (_strip_files(out), counters)
-    assert found[1] == found[2]
-    assert found[1][1]["removed"] > 0 and found[1][0]
+        counters = runner.run_strip(out, small, 1, read_ahead=ahead)
+        found[ahead] = (_strip_files(out), counters)
+        assert len(started) == 1  # the first run only
+    assert found[True] == found[False]
+    assert found[True][1]["removed"] > 0 and found[True][0]
 
 
 def test_strip_uses_the_candidates_given(sample_out: Path, params: Params, rules: RuleSet) -> None:
