@@ -31,7 +31,10 @@ def test_items_and_results_in_order() -> None:
 def test_the_thread_works_at_most_depth_ahead() -> None:
     calls: list[int] = []
     with ReadAhead(range(100), calls.append, depth=2) as ahead:
-        time.sleep(0.3)  # nothing consumed: two results queued, a third computed and waiting
+        deadline = time.monotonic() + 10
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # nothing consumed: two results queued, a third computed and waiting
         assert len(calls) == 3
         first = next(iter(ahead))
         assert first == (0, None)

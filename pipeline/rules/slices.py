@@ -68,7 +68,8 @@ def non_ascii(raw: np.ndarray) -> NonAscii:
 class CodePointTable:
     """`fn` of every code point, looked up in numpy for many at once; each is computed the first
     time it is seen, in this process (a pure function's memo, not state that changes a result).
-    `fn` never returns 0, which marks a code point not seen yet."""
+    `fn` never returns 0, which marks a code point not seen yet. Two threads filling the same
+    entries at once (strip's read-ahead and its caller) write the same values."""
 
     def __init__(self, fn: Callable[[str], int], dtype: type[np.integer]) -> None:
         self._fn = fn
