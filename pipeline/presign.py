@@ -161,7 +161,7 @@ class Ahead:
         self._job = pool.Background(AheadTask(self._params), item)
 
     @property
-    def running(self) -> bool:
+    def started(self) -> bool:
         """Whether a signing process was started (it may have finished since)."""
         return self._job is not None
 

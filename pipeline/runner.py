@@ -276,7 +276,7 @@ def run_all_timed(raw_dir: Path, out: Path, params: Params,
         # Not strip's read-ahead thread as well: beside the signing process it made the counting
         # ahead late (804 pages, 2 workers: strip 0.56-0.58 s against 0.61-0.64, but dedup
         # 0.37-0.42 s against 0.27-0.28, 3 runs each).
-        return run_strip(out, params, workers, read_ahead=not ahead.running)
+        return run_strip(out, params, workers, read_ahead=not ahead.started)
 
     steps = {"ingest": lambda: run_ingest(raw_dir, out, params, workers, pool_follows=True),
              "extract": lambda: run_extract(out, params, workers),

@@ -11,11 +11,9 @@ import pyarrow.compute as pc
 from pipeline import pool
 from pipeline.params import Params
 
-Mapper = pool.Mapper
-
 
 def sliced(task: Callable[[Any], Any], batches: Iterator[pa.Table], params: Params, workers: int,
-           map_fn: Mapper, merge: Callable[[list[Any]], Any], key: str | None = None,
+           map_fn: pool.Mapper, merge: Callable[[list[Any]], Any], key: str | None = None,
            total: int | None = None) -> Iterator[Any]:
     """A stage's map over its batches: on the local pool in slices (`key`: the column that keeps
     a document's rows together), each batch merged back, so the files stay as they were cut (a

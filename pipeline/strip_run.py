@@ -1,5 +1,4 @@
-"""strip's corpus pass (site templates learnt over every batch), and the mark pass's batches read
-ahead in one process: the parts of `runner.run_strip` that are more than reading and writing."""
+"""strip's corpus pass: site templates learnt over every batch, for `runner.run_strip`."""
 
 from __future__ import annotations
 
@@ -16,11 +15,9 @@ from pipeline.rules import templates
 from pipeline.rules.templates import TemplateIndex
 from pipeline.stages import strip
 
-Mapper = pool.Mapper
-
 
 def site_templates(paragraphs: Path, docs: pa.Table, params: Params, workers: int,
-                   map_fn: Mapper, keys_to: Path | None = None) -> TemplateIndex | None:
+                   map_fn: pool.Mapper, keys_to: Path | None = None) -> TemplateIndex | None:
     """The corpus pass of strip: count short paragraphs per site over every batch.
 
     A document's paragraphs are all in one row group, so per-batch counts of distinct documents

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.dedup import decide, overlap
+from pipeline.dedup import decide, overlap, packed
 from pipeline.params import DedupParams
 from pipeline.stages import dedup
 
@@ -93,3 +93,9 @@ def test_containment_picks_the_highest_score_then_the_lowest_row(rows: list[str]
     got = decide._containment(_stats_for(texts, p), alive, np.arange(len(texts)), p,
                               lambda at: [texts[r] for r in at.tolist()])
     assert got[0] == (expected, 1.0)
+
+
+def test_spans_are_each_run_in_turn() -> None:
+    got = packed.spans(np.array([5, 0, 9]), np.array([2, 0, 3]))
+    assert got.tolist() == [5, 6, 9, 10, 11]
+    assert packed.spans(np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == []

@@ -65,7 +65,7 @@ def _pairs(ix: _Index, picked: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
     g = ix.size[picked].astype(np.int64)
     start = ix.starts[np.searchsorted(ix.starts, picked, "right") - 1]
     a = np.repeat(ix.rows(picked), g)
-    b = ix.rows(np.repeat(start - np.cumsum(g) + g, g) + np.arange(int(g.sum())))
+    b = ix.rows(packed.spans(start, g))
     code = np.unique(a[a != b] * n + b[a != b])
     return code // n, code % n
 
@@ -75,7 +75,7 @@ def _shared(ix: _Index, h: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np
     """For each pair, how many of A's usable samples B holds too (h: samples in row order)."""
     cnt = offsets[a + 1] - offsets[a]
     pair = np.repeat(np.arange(len(a)), cnt)
-    sample = np.repeat(offsets[a] - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+    sample = packed.spans(offsets[a], cnt)
     found, pos = packed.find(ix.key, packed.pack(h[sample], b[pair]))
     hit = found & (ix.size[pos] <= cap + 1)
     return np.bincount(pair[hit], minlength=len(a))

@@ -34,8 +34,7 @@ class SetTable:
         ends = np.searchsorted(self.key, packed.pack(i + 1, np.zeros(len(i), np.uint64)))
         cnt = self.sizes[i]
         owner = np.repeat(np.arange(len(i)), cnt)
-        at = np.repeat(ends - cnt - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
-        return owner, packed.low(self.key[at])
+        return owner, packed.low(self.key[packed.spans(ends - cnt, cnt)])
 
 
 def set_table(texts: list[str], k: int) -> SetTable:
@@ -45,23 +44,15 @@ def set_table(texts: list[str], k: int) -> SetTable:
         raise ValueError("set tables pack paragraph numbers in 32 bits: use fewer paragraphs")
     sh = shingle_hashes(tokenise(texts), k)
     row = np.repeat(np.arange(n), np.diff(sh.offsets))
-    key = np.sort(packed.pack(row, _dense_ids(sh.hashes)))
+    # Shingle ids: the place of each hash among the distinct ones (np.unique's inverse, which
+    # sorts; np.unique without it took 0.064 s on the 313,194 hashes of 13,000 development
+    # paragraphs, with it 0.011 s: numpy 2.4.6, medians of 5).
+    ids = np.unique(sh.hashes, return_inverse=True)[1]
+    key = np.sort(packed.pack(row, ids))
     distinct = np.ones(len(key), dtype=bool)
     distinct[1:] = key[1:] != key[:-1]
     key = key[distinct]
     return SetTable(key, np.bincount(packed.high(key), minlength=n).astype(np.int64))
-
-
-def _dense_ids(hashes: np.ndarray) -> np.ndarray:
-    """0, 1, 2... numbering the distinct values of `hashes`. Sorting and comparing
-    neighbours: `np.unique` took 0.1 s on 0.5 M keys where this takes 0.02 (numpy 2.4)."""
-    order = np.argsort(hashes)
-    ordered = hashes[order]
-    new = np.ones(len(ordered), dtype=np.int64)
-    new[1:] = ordered[1:] != ordered[:-1]
-    ids = np.empty(len(ordered), dtype=np.int64)
-    ids[order] = np.cumsum(new) - 1
-    return ids
 
 
 def intersections(sets: SetTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:

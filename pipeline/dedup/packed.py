@@ -1,6 +1,7 @@
-"""Pairs of 32-bit numbers packed into one sortable uint64 (high << 32 | low), and membership
-of packed keys in a sorted array: how containment search, overlap counting and the counts
-worked out ahead store and look up (row, hash) and (row, row) pairs."""
+"""Pairs of 32-bit numbers packed into one sortable uint64 (high << 32 | low), membership of
+packed keys in a sorted array, and the positions of runs of such an array: how containment
+search, overlap counting and the counts worked out ahead store and look up (row, hash) and
+(row, row) pairs."""
 
 from __future__ import annotations
 
@@ -29,3 +30,9 @@ def find(ordered: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), np.int64)
     at = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
     return ordered[at] == keys, at
+
+
+def spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1, ..., start + count - 1 of each run, one run after another."""
+    counts = counts.astype(np.int64)
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
